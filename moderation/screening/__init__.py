@@ -1,0 +1,1 @@
+"""Screening: rule filters and toxicity classifiers, plain objects with no app."""

@@ -1,0 +1,169 @@
+"""The screen: rules first, then the classifier, then the site's policy."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .base import Action, Draft, Policy, RuleHit
+from .rules import apply_rules
+
+if TYPE_CHECKING:
+    from .classifiers import Choice, Classifier
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the screen decided for one comment, and every reason for it."""
+
+    action: Action
+    hits: tuple[RuleHit, ...]
+    scores: dict[str, float]
+    classifier: str
+    classifier_version: str
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def toxicity(self) -> float:
+        """The score the pipeline acted on (0..1)."""
+        return self.scores.get("toxicity", max(self.scores.values(), default=0.0))
+
+
+def judge(
+    hits: Sequence[RuleHit], scores: dict[str, float], policy: Policy
+) -> tuple[Action, tuple[str, ...]]:
+    """Combine rule hits and scores under a site's policy into one action."""
+    action = Action.PUBLISH
+    reasons: list[str] = []
+    for hit in hits:
+        reasons.append(hit.reason)
+        if hit.action.rank > action.rank:
+            action = hit.action
+    for label, value in scores.items():
+        threshold = policy.hold_thresholds.get(label)
+        if threshold is not None and value >= threshold:
+            reasons.append(f"{label} {value:.2f} ≥ {threshold:.2f}")
+            action = max(action, Action.HOLD, key=lambda a: a.rank)
+    toxicity = scores.get("toxicity")
+    if (
+        policy.reject_threshold is not None
+        and toxicity is not None
+        and toxicity >= policy.reject_threshold
+    ):
+        reasons.append(
+            f"toxicity {toxicity:.2f} ≥ {policy.reject_threshold:.2f} (reject)"
+        )
+        action = Action.REJECT
+    if policy.premoderate and action is Action.PUBLISH:
+        reasons.append("pre-moderated: every comment is reviewed")
+        action = Action.HOLD
+    return action, tuple(reasons)
+
+
+def screen(
+    drafts: Sequence[Draft], policy: Policy, classifier: Classifier
+) -> list[Verdict]:
+    """Screen a batch: rules per draft, one classifier call for the whole batch."""
+    if not drafts:
+        return []
+    hits = [tuple(apply_rules(draft, policy)) for draft in drafts]
+    scores = classifier.score([draft.body for draft in drafts])
+    if len(scores) != len(drafts):
+        raise RuntimeError(
+            f"{classifier.name} returned {len(scores)} scores for {len(drafts)} texts"
+        )
+    verdicts = []
+    for draft_hits, draft_scores in zip(hits, scores, strict=True):
+        action, reasons = judge(draft_hits, draft_scores, policy)
+        verdicts.append(
+            Verdict(
+                action=action,
+                hits=draft_hits,
+                scores={k: float(v) for k, v in draft_scores.items()},
+                classifier=classifier.name,
+                classifier_version=classifier.version,
+                reasons=reasons,
+            )
+        )
+    return verdicts
+
+
+class ScreeningFailed(Exception):
+    """The screen could not give a verdict in time; the comment must be held."""
+
+
+class Screener:
+    """Owns the active classifier: loads it once (in the background if asked)."""
+
+    def __init__(
+        self,
+        choice: Choice | None = None,
+        device: str = "cpu",
+        classifier: Classifier | None = None,
+    ) -> None:
+        if choice is None and classifier is None:
+            raise ValueError("a Screener needs a classifier choice or a classifier")
+        self.choice = choice
+        self.device = device
+        self._classifier: Classifier | None = classifier
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="screen")
+
+    @property
+    def description(self) -> str:
+        """Which classifier is active and why, for logs and the moderator page."""
+        if self.choice is not None:
+            return self.choice.reason
+        assert self._classifier is not None
+        return f"{self._classifier.name}: set by the application"
+
+    @property
+    def limitations(self) -> str:
+        """What the active classifier cannot see; '' until it has loaded."""
+        return self._classifier.limitations if self._classifier else ""
+
+    def preload(self) -> None:
+        """Start loading the classifier without blocking start-up."""
+        self._executor.submit(self._safe_load)
+
+    def _safe_load(self) -> None:
+        try:
+            self.classifier()
+        except Exception:  # logged; every screen retries and holds until it loads
+            logger.exception("classifier failed to load: %s", self.description)
+
+    def classifier(self) -> Classifier:
+        """The loaded classifier, loading it on first use."""
+        with self._lock:
+            if self._classifier is None:
+                from .classifiers import build
+
+                assert self.choice is not None
+                logger.info("loading classifier: %s", self.choice.reason)
+                self._classifier = build(self.choice, device=self.device)
+                logger.info("classifier ready: %s", self._classifier.version)
+            return self._classifier
+
+    def screen(
+        self, drafts: Sequence[Draft], policy: Policy, timeout: float
+    ) -> list[Verdict]:
+        """Screen within `timeout` seconds, or raise ScreeningFailed."""
+        future = self._executor.submit(
+            lambda: screen(drafts, policy, self.classifier())
+        )
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout as error:
+            raise ScreeningFailed(
+                f"screening took longer than {timeout:g} s"
+            ) from error
+        except Exception as error:
+            raise ScreeningFailed(f"{type(error).__name__}: {error}") from error
