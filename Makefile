@@ -1,0 +1,49 @@
+# `make run` serves the product on the embedded default; `make test` runs the suite.
+# Both set everything up first: a virtual environment, the project, the migrations.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+WORKERS ?= 2
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app moderation
+PUBLIC_URL ?= http://$(HOST):$(PORT)
+export MODERATION_PUBLIC_URL ?= $(PUBLIC_URL)
+
+.PHONY: run test lint setup migrate demo clean
+
+# The stamp is rebuilt when the dependencies change.
+$(BIN)/.installed: setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: 2.13.0 is the CPU build; anything else pulls CUDA.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+migrate: setup
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) load-demo --public-url $(PUBLIC_URL)
+
+run: demo
+	@echo
+	@echo "Serving on $(PUBLIC_URL)  (Ctrl-C stops)"
+	@echo "  demo article:   $(PUBLIC_URL)/demo"
+	@echo "  moderators:     $(PUBLIC_URL)/mod/   (login printed above; kept in instance/demo-moderator.txt)"
+	@echo
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: setup
+	$(BIN)/ruff check moderation tests bench wsgi.py
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check moderation tests bench wsgi.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,118 @@
+"""Comment moderation and discussion service for news sites."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from .config import PROJECT_ROOT, Defaults, from_environment, load_secret_key
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, commands."""
+    instance_path = (
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("MODERATION_INSTANCE_PATH")
+        or str(PROJECT_ROOT / "instance")
+    )
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    if test_config:
+        app.config.update(test_config)
+    _fill_defaults(app)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    from . import cli, errorhandlers, security
+    from .api.views import bp as api_bp
+    from .demo.views import bp as demo_bp
+    from .embed.views import bp as embed_bp
+    from .queue.views import bp as queue_bp
+
+    app.register_blueprint(demo_bp)
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(queue_bp)
+    app.register_blueprint(api_bp)
+    # The reader path carries no cookie, so no session CSRF token: it is guarded
+    # by signed form tokens and origin checks instead (see readers.py).
+    csrf.exempt(embed_bp)
+    csrf.exempt(api_bp)
+    errorhandlers.register(app)
+    security.register(app)
+    cli.register(app)
+    _install_screener(app)
+    return app
+
+
+def _fill_defaults(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{instance / 'moderation.db'}"
+        )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(instance)
+    if not app.config.get("MODEL_DIR"):
+        app.config["MODEL_DIR"] = str(instance / "models")
+
+
+def _tune_sqlite(engine: sa.Engine) -> None:
+    """WAL and a busy timeout let several processes share one SQLite file."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _install_screener(app: Flask) -> None:
+    from .screening.classifiers import choose
+    from .screening.pipeline import Screener
+
+    if "screener" in app.extensions:
+        return
+    if "CLASSIFIER_OBJECT" in app.config:  # tests and embedders hand one in
+        app.extensions["screener"] = Screener(
+            classifier=app.config["CLASSIFIER_OBJECT"]
+        )
+        return
+    choice = choose(
+        app.config["CLASSIFIER"],
+        app.config["DETOXIFY_MODEL"],
+        app.config["DETOXIFY_CHECKPOINT"],
+        app.config["DETOXIFY_CONFIG_DIR"],
+        Path(app.config["MODEL_DIR"]),
+    )
+    logger.info("classifier: %s", choice.reason)
+    screener = Screener(choice, device=app.config["DETOXIFY_DEVICE"])
+    app.extensions["screener"] = screener

@@ -1,0 +1,199 @@
+"""Commands: `flask --app moderation screen | fetch-model | create-moderator | ...`."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .models import Moderator
+from .screening.base import DEFAULT_THRESHOLDS, Draft, Policy
+from .screening.pipeline import screen
+
+# Real exports carry long bodies; the csv module's default field limit is 128 KiB.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app."""
+    for command in (screen_command, fetch_model_command, create_moderator, load_demo):
+        app.cli.add_command(command)
+
+
+def _batches(
+    rows: Iterator[dict[str, str]], size: int
+) -> Iterator[list[dict[str, str]]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+@click.command("screen")
+@click.argument(
+    "input_csv",
+    metavar="INPUT.csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--text-column", required=True, help="The column holding the comment text."
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the screened CSV.",
+)
+@click.option(
+    "--site",
+    "site_slug",
+    default=None,
+    help="Use this site's thresholds and word lists (default: the defaults).",
+)
+@click.option(
+    "--batch-size", default=64, show_default=True, type=click.IntRange(1, 4096)
+)
+@with_appcontext
+def screen_command(
+    input_csv: Path,
+    text_column: str,
+    output: Path,
+    site_slug: str | None,
+    batch_size: int,
+) -> None:
+    """Screen every row of a CSV with the rules and the classifier; store nothing.
+
+    OUT has every input column plus toxicity (the score the screen acted on),
+    decision (publish, hold or reject) and reasons. The repeat rule needs a
+    thread's history, so it does not apply here.
+    """
+    policy = _policy(site_slug)
+    with input_csv.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        if text_column not in columns:
+            raise click.BadParameter(
+                f"no column {text_column!r} in {input_csv.name}; "
+                f"it has: {', '.join(columns) or 'no header'}",
+                param_hint="--text-column",
+            )
+        total = sum(1 for _ in reader)
+    added = [c for c in ("toxicity", "decision", "reasons") if c not in columns]
+    screener = current_app.extensions["screener"]
+    classifier = screener.classifier()
+    click.echo(f"classifier: {screener.description}", err=True)
+    counts: Counter[str] = Counter()
+    temporary = output.with_name(f".{output.name}.partial")
+    with (
+        input_csv.open(newline="", encoding="utf-8-sig") as source,
+        temporary.open("w", newline="", encoding="utf-8") as target,
+    ):
+        reader = csv.DictReader(source)
+        writer = csv.DictWriter(
+            target, fieldnames=[*columns, *added], extrasaction="ignore"
+        )
+        writer.writeheader()
+        with click.progressbar(length=total, label="screening", file=sys.stderr) as bar:
+            for batch in _batches(iter(reader), batch_size):
+                drafts = [Draft(body=row.get(text_column) or "") for row in batch]
+                for row, verdict in zip(
+                    batch, screen(drafts, policy, classifier), strict=True
+                ):
+                    row["toxicity"] = f"{verdict.toxicity:.4f}"
+                    row["decision"] = verdict.action.value
+                    row["reasons"] = "; ".join(verdict.reasons)
+                    writer.writerow(row)
+                    counts[verdict.action.value] += 1
+                bar.update(len(batch))
+    temporary.replace(output)
+    click.echo(
+        f"screened {sum(counts.values()):,} comments: {counts['publish']:,} published, "
+        f"{counts['hold']:,} held, {counts['reject']:,} rejected -> {output}"
+    )
+
+
+def _policy(site_slug: str | None) -> Policy:
+    if site_slug is None:
+        return Policy(hold_thresholds=dict(DEFAULT_THRESHOLDS))
+    from .comments import get_site
+    from .errors import NotFound
+
+    try:
+        return get_site(site_slug).policy()
+    except NotFound as error:
+        raise click.BadParameter(error.message, param_hint="--site") from error
+
+
+@click.command("fetch-model")
+@click.argument("model", type=click.Choice(["original", "unbiased", "multilingual"]))
+@with_appcontext
+def fetch_model_command(model: str) -> None:
+    """Download detoxify weights where `auto` finds them (needs internet)."""
+    from .screening.classifiers import FetchFailed, fetch_model
+
+    model_dir = Path(current_app.config["MODEL_DIR"])
+    try:
+        path = fetch_model(model, model_dir)
+    except FetchFailed as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"detoxify {model} weights saved in {path}; restart to use them.")
+
+
+@click.command("create-moderator")
+@click.argument("email")
+@click.option(
+    "--name", default=None, help="Shown in the queue (default: the email's name)."
+)
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def create_moderator(email: str, name: str | None, password: str) -> None:
+    """Create a moderator account (or reset its password)."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from error
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    moderator = db.session.scalar(sa.select(Moderator).filter_by(email=email))
+    created = moderator is None
+    if moderator is None:
+        moderator = Moderator(email=email, name=name or email.split("@")[0])
+        db.session.add(moderator)
+    elif name:
+        moderator.name = name
+    moderator.set_password(password)
+    db.session.commit()
+    click.echo(f"{'created' if created else 'updated'} moderator {email}")
+
+
+@click.command("load-demo")
+@click.option(
+    "--public-url",
+    default=None,
+    help="Where the service is reached (default: PUBLIC_URL).",
+)
+@with_appcontext
+def load_demo(public_url: str | None) -> None:
+    """Load the demo site, the seed article's thread and comments, and a moderator."""
+    from .demo.loader import load_demo as load
+
+    public_url = (public_url or current_app.config["PUBLIC_URL"]).rstrip("/")
+    thread, login = load(public_url, Path(current_app.instance_path))
+    published = sum(1 for c in thread.comments if c.published)
+    click.echo(
+        f"demo thread {thread.site.slug}/{thread.key}: {published} published comments"
+    )
+    click.echo(f"  article:    {public_url}/demo")
+    password = login.password or (
+        "password file instance/demo-moderator.txt is gone; use create-moderator"
+    )
+    click.echo(f"  moderators: {public_url}/mod/  ({login.email} / {password})")
+    click.echo(f"  API:        {public_url}/api/v1/openapi.json")

@@ -1,0 +1,176 @@
+"""Fixtures: an app on the real migrations, the demo, a moderator, browsers' headers.
+
+The suite runs on SQLite by default and on PostgreSQL when
+MODERATION_TEST_DATABASE_URL is set (.ci/run sets it). Either way the schema comes
+from the migrations: migrated once a session, then emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from moderation import create_app
+from moderation.extensions import db
+from moderation.models import Moderator
+
+from fakes import FixedClassifier
+
+TEST_DATABASE_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
+MODERATOR_PASSWORD = "correct horse battery staple"
+
+# Headers a browser sends when the iframe's own form posts back to us.
+BROWSER_POST = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+
+
+def _config(tmp_path: Path, database_url: str, **extra: object) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "CLASSIFIER_OBJECT": FixedClassifier(),
+        "RATELIMIT_ENABLED": False,
+        "PUBLIC_URL": "http://localhost",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the migrations' head, made once a session."""
+    if TEST_DATABASE_URL:
+        engine = sa.create_engine(TEST_DATABASE_URL)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        url = TEST_DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
+    app = create_app(_config(tmp_path_factory.mktemp("migrate"), url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables(app: Flask) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                )
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """An empty, migrated database of this test's own."""
+    if TEST_DATABASE_URL:
+        return migrated_database
+    template = Path(migrated_database.removeprefix("sqlite:///"))
+    copy = tmp_path / "test.db"
+    shutil.copyfile(template, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str) -> dict[str, object]:
+    """The configuration `app` is built with; tests may change it first."""
+    return _config(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]) -> Iterator[Flask]:
+    """The app on a migrated, empty database, with a FixedClassifier."""
+    app = create_app(app_config)
+    if TEST_DATABASE_URL:
+        _empty_tables(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def classifier(app: Flask) -> FixedClassifier:
+    """The classifier the app screens with; set its scores in a test."""
+    return app.config["CLASSIFIER_OBJECT"]
+
+
+@dataclass(frozen=True)
+class DemoThread:
+    id: int
+    site: str = "demo"
+    key: str = "seed-article"
+
+    @property
+    def embed(self) -> str:
+        return f"/embed/{self.site}/{self.key}"
+
+    @property
+    def api(self) -> str:
+        return f"/api/v1/sites/{self.site}/threads/{self.key}/comments"
+
+
+@pytest.fixture
+def demo(app: Flask) -> DemoThread:
+    """The demo site, thread and five seed comments, loaded as `make run` does."""
+    from moderation.demo.loader import load_demo
+
+    with app.app_context():
+        thread, _ = load_demo(app.config["PUBLIC_URL"], Path(app.instance_path))
+        return DemoThread(thread.id)
+
+
+@pytest.fixture
+def moderator(app: Flask) -> int:
+    """A moderator's id; the password is MODERATOR_PASSWORD."""
+    with app.app_context():
+        moderator = Moderator(email="mod@example.com", name="Mod")
+        moderator.set_password(MODERATOR_PASSWORD)
+        db.session.add(moderator)
+        db.session.commit()
+        return moderator.id
+
+
+@pytest.fixture
+def moderator_client(app: Flask, moderator: int) -> FlaskClient:
+    """A test client logged in as a moderator (CSRF off for brevity)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    response = client.post(
+        "/mod/login", data={"email": "mod@example.com", "password": MODERATOR_PASSWORD}
+    )
+    assert response.status_code == 302, response.text
+    return client
+
+
+@pytest.fixture(scope="session")
+def tiny_detoxify(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A tiny detoxify checkpoint and its local config dir, built once a session."""
+    # As the service does: before transformers is first imported.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from tiny_detoxify import build_tiny_checkpoint
+
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-detoxify"))

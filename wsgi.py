@@ -1,0 +1,17 @@
+"""The WSGI entry point: `gunicorn wsgi:app`."""
+
+import logging
+import os
+
+from moderation import create_app
+
+logging.basicConfig(
+    level=os.environ.get("MODERATION_LOG_LEVEL", "INFO"),
+    format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s",
+)
+
+app = create_app()
+if app.config["CLASSIFIER_PRELOAD"]:
+    # Load the classifier in the background so the first comment need not wait;
+    # only when serving, so that CLI commands start and exit fast.
+    app.extensions["screener"].preload()
