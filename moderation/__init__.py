@@ -114,5 +114,9 @@ def _install_screener(app: Flask) -> None:
         Path(app.config["MODEL_DIR"]),
     )
     logger.info("classifier: %s", choice.reason)
-    screener = Screener(choice, device=app.config["DETOXIFY_DEVICE"])
+    screener = Screener(
+        choice,
+        device=app.config["DETOXIFY_DEVICE"],
+        threads=app.config["DETOXIFY_THREADS"],
+    )
     app.extensions["screener"] = screener

@@ -27,6 +27,7 @@ class Defaults:
     DETOXIFY_CHECKPOINT: str | None = None
     DETOXIFY_CONFIG_DIR: str | None = None
     DETOXIFY_DEVICE = "cpu"
+    DETOXIFY_THREADS: int | None = None  # torch threads; None keeps torch's default
     MODEL_DIR: str | None = None  # default: instance/models
     # Start loading the classifier in a background thread at start-up.
     CLASSIFIER_PRELOAD = True

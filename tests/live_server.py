@@ -56,7 +56,16 @@ def service_environment(directory: Path, url: str) -> dict[str, str]:
 
 def _gunicorn() -> list[str]:
     beside = Path(sys.executable).with_name("gunicorn")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+    try:
+        from gunicorn import config
+    except ImportError:
+        return command
+    if hasattr(config, "ControlSocketDisable"):
+        # Newer gunicorn opens a control socket at one fixed path under $HOME;
+        # a second gunicorn (make run, a parallel test) would share it.
+        command.append("--no-control-socket")
+    return command
 
 
 def _flask(env: dict[str, str], *args: str) -> None:
@@ -114,13 +123,18 @@ def live_server(directory: Path) -> Iterator[LiveServer]:
     _flask(env, "load-demo", "--public-url", url)
     log = directory / "gunicorn.log"
     with log.open("wb") as output:
+        # One worker: the memory rate limiter and the scorer live per process.
         process = subprocess.Popen(
             [
                 *_gunicorn(),
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", "1",  # one process: the memory rate limiter is per process
-                "--threads", "4",
-                "--timeout", "60",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
                 "wsgi:app",
             ],
             cwd=PROJECT_ROOT,

@@ -15,7 +15,7 @@ class LoginForm(FlaskForm):
 class DecisionForm(FlaskForm):
     action = SelectField(
         "Decision",
-        choices=[("approve", "Approve"), ("reject", "Reject")],
+        choices=["approve", "reject"],
         validators=[DataRequired()],
     )
     reason = TextAreaField("Reason", validators=[Length(max=1000)])

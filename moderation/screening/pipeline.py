@@ -107,11 +107,13 @@ class Screener:
         choice: Choice | None = None,
         device: str = "cpu",
         classifier: Classifier | None = None,
+        threads: int | None = None,
     ) -> None:
         if choice is None and classifier is None:
             raise ValueError("a Screener needs a classifier choice or a classifier")
         self.choice = choice
         self.device = device
+        self.threads = threads
         self._classifier: Classifier | None = classifier
         self._error: BaseException | None = None
         self._lock = threading.Lock()
@@ -127,8 +129,14 @@ class Screener:
 
     @property
     def limitations(self) -> str:
-        """What the active classifier cannot see; '' until it has loaded."""
-        return self._classifier.limitations if self._classifier else ""
+        """What the active classifier cannot see, as moderators should be told."""
+        if self._classifier is not None:
+            return self._classifier.limitations
+        if self.choice is not None and self.choice.kind == "profanity-check":
+            from .classifiers import ProfanityCheckClassifier
+
+            return ProfanityCheckClassifier.limitations
+        return ""
 
     def preload(self) -> None:
         """Start loading the classifier without blocking start-up."""
@@ -148,7 +156,7 @@ class Screener:
 
                 assert self.choice is not None
                 logger.info("loading classifier: %s", self.choice.reason)
-                self._classifier = build(self.choice, device=self.device)
+                self._classifier = build(self.choice, self.device, self.threads)
                 logger.info("classifier ready: %s", self._classifier.version)
             return self._classifier
 

@@ -9,7 +9,9 @@
 
   function report() {
     if (!parentOrigin || window.parent === window) return;
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    // The content's own height: scrollHeight is never less than the iframe's
+    // viewport, so measured that way a frame could grow but never shrink.
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height === lastHeight) return;
     lastHeight = height;
     window.parent.postMessage({ type: "moderation:height", height: height }, parentOrigin);

@@ -1,0 +1,174 @@
+"""The JSON API: list, describe, post; 201 / 202 / 4xx with a message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import BROWSER_POST
+
+
+def test_lists_published_comments_with_public_fields_only(client, demo):
+    response = client.get(demo.api)
+    assert response.status_code == 200
+    comments = response.get_json()["comments"]
+    assert [c["handle"] for c in comments][:2] == ["Gary1990", "Mike Randal"]
+    first = comments[0]
+    assert set(first) == {
+        "id",
+        "parent_id",
+        "handle",
+        "created_at",
+        "display_time",
+        "html",
+    }
+    assert first["created_at"] == "2023-11-06T05:41:00+00:00"
+    assert first["display_time"] == "November 6, 2023 - 12:41 am"
+
+
+def test_describes_a_thread_with_its_embed_url(client, demo):
+    body = client.get(f"/api/v1/sites/{demo.site}/threads/{demo.key}").get_json()
+    assert body["embed_url"] == f"http://localhost/embed/{demo.site}/{demo.key}"
+    assert body["open"] is True
+    assert body["title"].startswith("Diplomatic Efforts")
+
+
+def test_post_published_is_201_with_status_and_id(client, demo):
+    response = client.post(demo.api, json={"handle": "Ann", "body": "Good piece."})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "published"
+    assert isinstance(body["id"], int)
+    assert body["comment"]["html"] == "<p>Good piece.</p>"
+    listed = client.get(demo.api).get_json()["comments"]
+    assert listed[-1]["id"] == body["id"]
+
+
+def test_post_held_is_202(client, demo, classifier):
+    classifier.scores = {"toxicity": 0.8}
+    response = client.post(demo.api, json={"handle": "Ann", "body": "Rude words."})
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "held"
+    assert "comment" not in response.get_json()
+
+
+def test_reply_through_the_api(client, demo):
+    parent = client.get(demo.api).get_json()["comments"][0]["id"]
+    response = client.post(
+        demo.api, json={"handle": "Ann", "body": "Agreed.", "parent_id": parent}
+    )
+    assert response.status_code == 201
+    assert response.get_json()["comment"]["parent_id"] == parent
+
+
+def test_idempotency_key_stores_one_comment(client, demo):
+    headers = {"Idempotency-Key": "abc-123"}
+    payload = {"handle": "Ann", "body": "Once."}
+    first = client.post(demo.api, json=payload, headers=headers).get_json()
+    second = client.post(demo.api, json=payload, headers=headers).get_json()
+    assert first["id"] == second["id"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "error"),
+    [
+        ("{broken", 422, "invalid"),
+        ("[1, 2]", 422, "invalid"),
+        ('{"handle": "Ann"}', 422, "invalid"),
+        ('{"handle": "Ann", "body": 12}', 422, "invalid"),
+        ('{"handle": "", "body": "x"}', 422, "invalid"),
+        ('{"handle": "Ann", "body": "x", "parent_id": "nope"}', 422, "invalid"),
+        (
+            '{"handle": "Ann", "body": "x", "parent_id": 99999999999999999999}',
+            422,
+            "invalid",
+        ),
+        ('{"handle": "Ann", "body": "x", "parent_id": true}', 422, "invalid"),
+    ],
+)
+def test_bad_json_gets_4xx_with_error_and_message(client, demo, payload, status, error):
+    response = client.post(
+        demo.api, data=payload, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["error"] == error
+    assert body["message"]
+
+
+def test_body_that_is_not_json_is_refused(client, demo):
+    response = client.post(demo.api, data={"handle": "a", "body": "b"})
+    assert response.status_code == 422
+    assert "JSON" in response.get_json()["message"]
+
+
+def test_unknown_thread_is_404_json(client, demo):
+    response = client.get("/api/v1/sites/demo/threads/missing/comments")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+    response = client.post("/api/v1/sites/x/threads/y/comments", json={})
+    assert response.status_code == 404
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_closed_thread_is_409(client, demo, app):
+    from moderation.extensions import db
+    from moderation.models import Thread
+
+    with app.app_context():
+        db.session.get(Thread, demo.id).is_open = False
+        db.session.commit()
+    response = client.post(demo.api, json={"handle": "Ann", "body": "Late."})
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "thread_closed"
+
+
+def test_browser_from_a_foreign_origin_is_refused(client, demo):
+    response = client.post(
+        demo.api,
+        json={"handle": "Ann", "body": "Hi."},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "forbidden_origin"
+
+
+def test_browser_needs_a_form_token(client, demo):
+    response = client.post(
+        demo.api, json={"handle": "Ann", "body": "Hi."}, headers=BROWSER_POST
+    )
+    assert response.status_code == 422
+    token = client.get(f"/api/v1/sites/{demo.site}/threads/{demo.key}").get_json()[
+        "form_token"
+    ]
+    response = client.post(
+        demo.api,
+        json={"handle": "Ann", "body": "Hi.", "token": token},
+        headers=BROWSER_POST,
+    )
+    assert response.status_code == 201
+
+
+def test_openapi_document_describes_every_route(client, app):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = json.loads(response.data)
+    assert spec["openapi"].startswith("3.1")
+    documented = {
+        "/api/v1" + path.replace("{site}", "<site>").replace("{thread}", "<key>")
+        for path in spec["paths"]
+    }
+    served = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi"
+    }
+    assert served == documented
+    post = spec["paths"]["/sites/{site}/threads/{thread}/comments"]["post"]
+    assert {"201", "202", "422"} <= set(post["responses"])

@@ -1,0 +1,83 @@
+"""The service with the real detoxify classifier, on a tiny offline checkpoint."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from moderation import create_app
+from moderation.demo.loader import load_demo
+from moderation.extensions import db
+from moderation.models import Comment
+
+from helpers import post_from_iframe
+
+
+def test_auto_uses_detoxify_when_weights_are_given_and_scores_every_label(
+    app_config, tiny_detoxify, tmp_path
+):
+    checkpoint, config_dir = tiny_detoxify
+    app_config.pop("CLASSIFIER_OBJECT")
+    app_config.update(
+        CLASSIFIER="auto",
+        DETOXIFY_CHECKPOINT=str(checkpoint),
+        DETOXIFY_CONFIG_DIR=str(config_dir),
+    )
+    app = create_app(app_config)
+    screener = app.extensions["screener"]
+    assert screener.choice.kind == "detoxify"
+    assert str(checkpoint) in screener.description
+    with app.app_context():
+        load_demo("http://localhost", tmp_path)
+    client = app.test_client()
+    response = post_from_iframe(
+        client, "/embed/demo/seed-article", body="A calm and reasonable remark."
+    )
+    assert response.status_code in (201, 202)
+    with app.app_context():
+        comment = db.session.scalar(
+            sa.select(Comment).filter_by(body="A calm and reasonable remark.")
+        )
+        assert comment.classifier == "detoxify-original"
+        assert {s.label for s in comment.scores} == {
+            "toxicity",
+            "severe_toxicity",
+            "obscene",
+            "threat",
+            "insult",
+            "identity_attack",
+        }
+        assert all(0.0 <= s.value <= 1.0 for s in comment.scores)
+        db.engine.dispose()
+
+
+def test_auto_falls_back_to_profanity_check_without_weights(app_config, tmp_path):
+    app_config.pop("CLASSIFIER_OBJECT")
+    app_config.update(CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models"))
+    app = create_app(app_config)
+    screener = app.extensions["screener"]
+    assert screener.choice.kind == "profanity-check"
+    assert "offline fallback" in screener.description
+    classifier = screener.classifier()
+    assert "threats" in classifier.limitations
+    hostile, calm = classifier.score(
+        ["you are a fucking idiot", "thanks for the article"]
+    )
+    assert hostile["toxicity"] > 0.5 > calm["toxicity"]
+
+
+def test_moderators_are_told_what_the_fallback_cannot_see(
+    app_config, tmp_path, moderator
+):
+    app_config.pop("CLASSIFIER_OBJECT")
+    app_config.update(CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models"))
+    app = create_app(app_config)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    from conftest import MODERATOR_PASSWORD
+
+    client.post(
+        "/mod/login", data={"email": "mod@example.com", "password": MODERATOR_PASSWORD}
+    )
+    page = client.get("/mod/").text
+    assert "using the offline fallback profanity-check" in page
+    assert "not threats, identity attacks" in page
