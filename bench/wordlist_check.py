@@ -11,7 +11,9 @@ from pathlib import Path
 from moderation.screening.base import Action, Draft, Policy
 from moderation.screening.rules import apply_rules
 
-DEFAULT = Path("/work/shared/data/train/davidson/labeled_data.csv")
+# shared/ lies beside the checkout.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DEFAULT = SHARED / "data" / "train" / "davidson" / "labeled_data.csv"
 NAMES = {"0": "hate", "1": "offensive", "2": "neither"}
 
 

@@ -23,7 +23,8 @@ from moderation.screening.rules import (
     too_many_links,
 )
 
-SOURCES = Path("/work/shared/data/wordlists")
+# shared/ lies beside the checkout (here and in CI).
+SOURCES = Path(__file__).resolve().parents[2] / "shared" / "data" / "wordlists"
 BLNS = Path(__file__).parent / "data" / "blns" / "blns.json"
 
 # The five reader comments under the seed article (seed/000_5564db1653977537.txt).
