@@ -66,8 +66,6 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
             settings[name] = raw
     if "DATABASE_URL" in settings:
         settings["SQLALCHEMY_DATABASE_URI"] = settings.pop("DATABASE_URL")
-    if "REDIS_URL" in settings:
-        settings["RATELIMIT_STORAGE_URI"] = settings.pop("REDIS_URL")
     return settings
 
 
