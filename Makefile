@@ -13,11 +13,11 @@ export MODERATION_PUBLIC_URL ?= $(PUBLIC_URL)
 
 .PHONY: run test lint setup migrate demo clean
 
-# The stamp is rebuilt when the dependencies change.
+# The stamp is rebuilt when the dependencies change. torch goes first and pinned:
+# 2.13.0 is the CPU build on this machine's disk; anything else pulls CUDA.
 $(BIN)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# torch first and pinned: 2.13.0 is the CPU build; anything else pulls CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
