@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .comments import get_thread
 from .errors import InvalidInput, ModerationError
+from .extensions import limiter
+from .readers import frame_ancestors
+from .security import embed_csp
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +54,26 @@ def register(app: Flask) -> None:
             "reload the page and try again.",
         )
 
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded) -> ResponseReturnValue:
+        seconds = _retry_after()
+        reason = error.description if error.limit.error_message else "Too many requests"
+        unit = "second" if seconds == 1 else "seconds"
+        message = f"{reason}; try again in {seconds} {unit}."
+        if request.blueprint == "embed" and not wants_json():
+            # Shown inside the publisher's iframe, with a way back to the thread.
+            html = render_template(
+                "errors/error.html", status=429, message=message, back=request.path
+            )
+            response = make_response(html, 429)
+            _let_embed_frame(response)
+        else:
+            response = make_response(
+                _respond(429, "too_many_requests", message, retry_after=seconds)
+            )
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = (error.name or "error").lower().replace(" ", "_")
@@ -56,3 +83,29 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception) -> ResponseReturnValue:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, "internal", "Something went wrong on our side.")
+
+
+def _retry_after() -> int:
+    """Whole seconds until the breached limit's window resets (at least 1)."""
+    try:
+        current = limiter.current_limit
+        reset_at = current.reset_at if current is not None else None
+    except Exception:  # the storage went away between the check and now
+        logger.warning("could not read the rate-limit window", exc_info=True)
+        reset_at = None
+    if reset_at is None:
+        return 60  # unknown: a minute is the shortest window we configure
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _let_embed_frame(response: Response) -> None:
+    """Let the thread's site frame this refusal: otherwise the iframe shows nothing."""
+    args = request.view_args or {}
+    try:
+        thread = get_thread(str(args.get("site", "")), str(args.get("key", "")))
+    except ModerationError:
+        return  # no such thread: the default, unframed policy stands
+    response.headers["Content-Security-Policy"] = embed_csp(
+        frame_ancestors(thread.site)
+    )
+    response.headers["Cache-Control"] = "no-store"

@@ -1,7 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,4 +26,13 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def _client_network_key() -> str:
+    """The hashed client network (ratelimits.network_key): no raw IP in storage."""
+    from .ratelimits import network_key  # ratelimits imports the limiter from here
+
+    return network_key()
+
+
+limiter = Limiter(key_func=_client_network_key)

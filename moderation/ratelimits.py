@@ -1,0 +1,136 @@
+"""Posting rate limits: per client network, per handle and per thread.
+
+The counters live where RATELIMIT_STORAGE_URI points: memory:// in the embedded
+default (one process), Redis when MODERATION_REDIS_URL is set, so that every web
+process counts against the same totals. No key holds a raw IP address or handle:
+both pass through an HMAC keyed with SECRET_KEY, which every process shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Response, current_app, request
+
+from .extensions import limiter
+
+View = TypeVar("View", bound=Callable[..., object])
+
+# What a reader is told on a 429; the error handler adds "try again in N seconds".
+TOO_FAST = "You are posting too fast"
+THREAD_BUSY = "This discussion is receiving too many comments right now"
+
+
+def _digest(kind: str, value: str) -> str:
+    """A keyed hash: the same in every process, meaningless without SECRET_KEY."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    mac = hmac.new(secret, f"{kind}\0{value}".encode(), hashlib.sha256)
+    return f"{kind}:{mac.hexdigest()[:32]}"
+
+
+def client_network(address: str | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
+    """The network `address` belongs to, in CIDR form ('unknown' when unparseable).
+
+    An IPv6 subscriber is handed at least a /64 and can pick any address in it, so
+    counting single IPv6 addresses would count nothing. An IPv4 address is counted
+    alone: carrier-grade NAT already puts many readers behind one address, and a
+    /24 would add whole neighbourhoods to it.
+    """
+    try:
+        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:192.0.2.1 from a dual-stack socket
+    prefix = ipv4_prefix if ip.version == 4 else ipv6_prefix
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def network_key() -> str:
+    """Rate-limit key of the client's network (after ProxyFix), hashed."""
+    config = current_app.config
+    network = client_network(
+        request.remote_addr,
+        int(config["RATELIMIT_IPV4_PREFIX"]),
+        int(config["RATELIMIT_IPV6_PREFIX"]),
+    )
+    return _digest("net", network)
+
+
+def normal_handle(handle: str) -> str:
+    """A handle as the limit counts it: NFKC, casefolded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", handle).casefold().split())
+
+
+def submitted_handle() -> str:
+    """The handle this request posts, from JSON or the form; '' when there is none."""
+    handle: object = None
+    if request.is_json:
+        payload = request.get_json(silent=True)  # cached: the view reads it again
+        if isinstance(payload, dict):
+            handle = payload.get("handle")
+    else:
+        handle = request.form.get("handle")
+    return normal_handle(handle) if isinstance(handle, str) else ""
+
+
+def _view_arg(name: str) -> str:
+    return str((request.view_args or {}).get(name, ""))
+
+
+def handle_key() -> str:
+    """Rate-limit key of the posted handle on this site, hashed."""
+    return _digest("handle", f"{_view_arg('site')}\0{submitted_handle()}")
+
+
+def thread_key() -> str:
+    """Rate-limit key of the thread posted to: all its readers share it."""
+    return f"thread:{_view_arg('site')}/{_view_arg('key')}"
+
+
+def _stored(response: Response) -> bool:
+    """Count only comments that were stored (published, held or rejected).
+
+    Every attempt counts against the network; a reader whose form bounced (an
+    expired token, a body too long) and who sends it again is not charged twice
+    on the handle or the thread.
+    """
+    return response.status_code < 300
+
+
+_POST_LIMITS = (
+    # Shared limits: the embed form and the JSON API count against the same totals.
+    limiter.shared_limit(
+        lambda: current_app.config["RATELIMIT_POST"],
+        scope="post:network",
+        key_func=network_key,
+        error_message=TOO_FAST,
+    ),
+    limiter.shared_limit(
+        lambda: current_app.config["RATELIMIT_POST_HANDLE"],
+        scope="post:handle",
+        key_func=handle_key,
+        exempt_when=lambda: not submitted_handle(),  # the form check refuses it
+        deduct_when=_stored,
+        error_message=TOO_FAST,
+    ),
+    limiter.shared_limit(
+        lambda: current_app.config["RATELIMIT_POST_THREAD"],
+        scope="post:thread",
+        key_func=thread_key,
+        deduct_when=_stored,
+        error_message=THREAD_BUSY,
+    ),
+)
+
+
+def post_limits(view: View) -> View:
+    """Apply the per-network, per-handle and per-thread posting limits to a view."""
+    for limit in reversed(_POST_LIMITS):
+        view = limit(view)
+    return view
