@@ -44,7 +44,9 @@ CHECKPOINT_FILES: dict[str, str] = {
     "unbiased-small": "v0.1.2/unbiased-albert-c8519128.ckpt",
 }
 
-SETTINGS = ("auto", "detoxify", "profanity-check")
+# "onnx" is only ever chosen by setting: int8 scores differ from detoxify's and
+# are adopted after compare-models shows they agree (docs/benchmarks.md).
+SETTINGS = ("auto", "detoxify", "profanity-check", "onnx")
 CHECKPOINT_NAME = "checkpoint.ckpt"
 CONFIG_NAME = "config"
 
@@ -93,6 +95,9 @@ class Choice:
     checkpoint: Path | None
     config_dir: Path | None
     reason: str
+    # For "onnx": "int8" or "fp32"; checkpoint is then the .onnx file and
+    # config_dir the exported directory (tokenizer, meta.json).
+    variant: str | None = None
 
 
 def checkpoint_url(model: str) -> str:
@@ -119,6 +124,8 @@ def choose(
     checkpoint: str | None,
     config_dir: str | None,
     model_dir: Path,
+    onnx_dir: str | None = None,
+    onnx_variant: str = "int8",
 ) -> Choice:
     """Pick the classifier from settings and the files present; imports nothing."""
     if setting not in SETTINGS:
@@ -130,6 +137,8 @@ def choose(
             "profanity-check", None, None, None, "profanity-check chosen by setting"
         )
     model = _known_model(model)
+    if setting == "onnx":
+        return _choose_onnx(model, onnx_dir, onnx_variant, Path(model_dir))
     found, missing = _find_weights(model, checkpoint, config_dir, Path(model_dir))
     if found is not None:
         weights, config = found
@@ -144,12 +153,45 @@ def choose(
     return Choice("profanity-check", None, None, None, reason)
 
 
+def default_onnx_dir(model: str, model_dir: Path) -> Path:
+    """Where optimize-model writes, and the onnx setting reads, by default."""
+    return Path(model_dir) / _known_model(model) / "onnx"
+
+
+def _choose_onnx(
+    model: str, onnx_dir: str | None, variant: str, model_dir: Path
+) -> Choice:
+    from .onnx import META_NAME, model_file  # stdlib-only at import
+
+    directory = Path(onnx_dir) if onnx_dir else default_onnx_dir(model, model_dir)
+    path = model_file(directory, variant)
+    if not (path.is_file() and (directory / META_NAME).is_file()):
+        raise ClassifierUnavailable(
+            f"ONNX is required but there is no exported model at {path}; run "
+            "`flask --app moderation optimize-model` (it needs the detoxify "
+            "weights), or set MODERATION_ONNX_DIR"
+        )
+    reason = f"ONNX Runtime {variant} model at {path} (CLASSIFIER=onnx)"
+    return Choice("onnx", model, path, directory, reason, variant)
+
+
 def build(
     choice: Choice, device: str = "cpu", threads: int | None = None
 ) -> Classifier:
     """Load the chosen classifier; slow for detoxify (imports torch, reads weights)."""
     if choice.kind == "profanity-check":
         return ProfanityCheckClassifier()
+    if choice.kind == "onnx":
+        from .onnx import OnnxClassifier
+
+        if choice.config_dir is None or choice.variant is None:
+            raise ClassifierUnavailable("an onnx choice needs a directory and variant")
+        if device != "cpu":
+            # The onnxruntime wheel this project installs runs on the CPU only.
+            raise ClassifierUnavailable(
+                f"the onnx classifier runs on the CPU only, not {device!r}"
+            )
+        return OnnxClassifier(choice.config_dir, choice.variant, threads)
     if choice.kind != "detoxify":
         raise ClassifierUnavailable(f"unknown classifier kind {choice.kind!r}")
     if choice.model is None or choice.checkpoint is None or choice.config_dir is None:
@@ -224,6 +266,11 @@ class DetoxifyClassifier:
             device,
             time.monotonic() - started,
         )
+
+    @property
+    def detoxify(self) -> Any:
+        """The loaded upstream Detoxify (model, tokenizer, class_names), for export."""
+        return self._detoxify
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Score texts in batches; one dict of label -> probability per text."""
