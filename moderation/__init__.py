@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, Defaults, from_environment, load_secret_key
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -36,6 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _fill_defaults(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # The client address (rate limits) comes from X-Forwarded-For only then.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"])
+        )
 
     db.init_app(app)
     migrate.init_app(
@@ -65,6 +71,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.register(app)
     cli.register(app)
     _install_screener(app)
+    if app.config["IN_PROCESS_WORKER"]:
+        from .worker import InProcessWorker
+
+        app.extensions["worker"] = InProcessWorker(app)
     return app
 
 
@@ -101,7 +111,7 @@ def _install_screener(app: Flask) -> None:
 
     if "screener" in app.extensions:
         return
-    if "CLASSIFIER_OBJECT" in app.config:  # tests and embedders hand one in
+    if app.config.get("CLASSIFIER_OBJECT") is not None:  # tests, embedders
         app.extensions["screener"] = Screener(
             classifier=app.config["CLASSIFIER_OBJECT"]
         )
@@ -112,6 +122,8 @@ def _install_screener(app: Flask) -> None:
         app.config["DETOXIFY_CHECKPOINT"],
         app.config["DETOXIFY_CONFIG_DIR"],
         Path(app.config["MODEL_DIR"]),
+        app.config["ONNX_DIR"],
+        app.config["ONNX_VARIANT"],
     )
     logger.info("classifier: %s", choice.reason)
     screener = Screener(

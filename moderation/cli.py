@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
@@ -13,7 +15,7 @@ import click
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import Moderator
@@ -28,6 +30,10 @@ def register(app: Flask) -> None:
     """Attach the commands to the app."""
     for command in (screen_command, fetch_model_command, create_moderator, load_demo):
         app.cli.add_command(command)
+    app.cli.add_command(moderation_group)
+    from .model_cli import register as register_model_commands  # uses _policy
+
+    register_model_commands(app)
 
 
 def _batches(
@@ -197,3 +203,68 @@ def load_demo(public_url: str | None) -> None:
     )
     click.echo(f"  moderators: {public_url}/mod/  ({login.email} / {password})")
     click.echo(f"  API:        {public_url}/api/v1/openapi.json")
+
+
+moderation_group = AppGroup("moderation", help="Run the service's background work.")
+
+
+@moderation_group.command("worker")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 4096),
+    default=None,
+    help="Comments per classifier call (default: WORKER_BATCH_SIZE).",
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(0, 60),
+    default=None,
+    help="Seconds a short batch waits for more (default: WORKER_MAX_WAIT).",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(1),
+    default=None,
+    help="Seconds a claim holds before others may take it (default: WORKER_LEASE).",
+)
+@click.option("--drain", is_flag=True, help="Exit once nothing is left to screen.")
+@click.option(
+    "--device",
+    default=None,
+    help="Inference device for detoxify, e.g. cuda (default: DETOXIFY_DEVICE).",
+)
+def worker_command(
+    batch_size: int | None,
+    max_wait: float | None,
+    lease: float | None,
+    drain: bool,
+    device: str | None,
+) -> None:
+    """Claim received comments in batches, screen them, store the verdicts."""
+    from .worker import run
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    if device is not None:
+        app.extensions["screener"].device = device
+    lease = lease or config["WORKER_LEASE"]
+    if lease <= config["SCREEN_TIMEOUT"]:
+        raise click.BadParameter(
+            f"the lease ({lease:g} s) must outlast SCREEN_TIMEOUT "
+            f"({config['SCREEN_TIMEOUT']:g} s)",
+            param_hint="--lease",
+        )
+    stop = threading.Event()
+    # SIGTERM (systemd, Procfile managers) and Ctrl-C: finish the batch, then exit.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stats = run(
+        app,
+        batch_size=batch_size or config["WORKER_BATCH_SIZE"],
+        max_wait=config["WORKER_MAX_WAIT"] if max_wait is None else max_wait,
+        lease=lease,
+        poll=config["WORKER_POLL"],
+        drain=drain,
+        stop=stop,
+    )
+    click.echo(stats.summary())

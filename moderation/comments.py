@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -12,31 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import InvalidInput, InvalidTransition, NotFound, ThreadClosed
 from .extensions import db
-from .models import (
-    Comment,
-    CommentStatus,
-    Decision,
-    Moderator,
-    RuleHit,
-    Score,
-    Site,
-    Thread,
-    utcnow,
-)
+from .models import Comment, CommentStatus, Decision, Moderator, Site, Thread, utcnow
+from .readers import read_receipt
 from .rendering import render_body
-from .screening.base import Action, Draft
-from .screening.pipeline import Screener, ScreeningFailed, Verdict
 from .screening.rules import normalise_for_repeat
 
 logger = logging.getLogger(__name__)
-
-SCREEN_ACTOR = "screen"
-
-_STATUS_FOR_ACTION = {
-    Action.PUBLISH: CommentStatus.PUBLISHED,
-    Action.HOLD: CommentStatus.HELD,
-    Action.REJECT: CommentStatus.REJECTED,
-}
 
 
 @dataclass(frozen=True)
@@ -90,7 +72,7 @@ def fingerprint(body: str) -> str:
 
 
 def submit_comment(thread: Thread, new: NewComment) -> Comment:
-    """Store a reader's comment as received, commit it, then screen it."""
+    """Store a reader's comment as received, commit it, then await its screening."""
     if not thread.is_open:
         raise ThreadClosed("This thread is closed to new comments.")
     if new.idempotency_key:
@@ -130,8 +112,7 @@ def submit_comment(thread: Thread, new: NewComment) -> Comment:
             raise
         return existing
     logger.info("comment %s received in thread %s", comment.id, thread.id)
-    screen_comment(comment)
-    return comment
+    return wait_for_verdict(comment, current_app.config["VERDICT_WAIT"])
 
 
 def _by_idempotency_key(thread: Thread, key: str) -> Comment | None:
@@ -140,83 +121,34 @@ def _by_idempotency_key(thread: Thread, key: str) -> Comment | None:
     )
 
 
-def _is_repeat(comment: Comment) -> bool:
-    earlier = sa.select(Comment.id).where(
-        Comment.thread_id == comment.thread_id,
-        Comment.fingerprint == comment.fingerprint,
-        Comment.id < comment.id,
-    )
-    return db.session.scalar(sa.select(earlier.exists())) or False
-
-
-def screen_comment(comment: Comment, screener: Screener | None = None) -> Comment:
-    """Screen a received comment and store the verdict; any failure holds it."""
-    screener = screener or current_app.extensions["screener"]
-    policy = comment.thread.site.policy()
-    draft = Draft(
-        body=comment.body, handle=comment.handle, is_repeat=_is_repeat(comment)
-    )
-    try:
-        verdict = screener.screen(
-            [draft], policy, timeout=current_app.config["SCREEN_TIMEOUT"]
-        )[0]
-    except ScreeningFailed as error:
-        logger.exception("comment %s held: screening failed", comment.id)
-        db.session.rollback()
-        comment.rule_hits.append(
-            RuleHit(rule="screening", action=Action.HOLD.value, reason=str(error))
-        )
-        _change_status(comment, CommentStatus.HELD, SCREEN_ACTOR, "screening failed")
-        db.session.commit()
-        return comment
-    _store_verdict(comment, verdict)
-    db.session.commit()
-    logger.info("comment %s screened: %s", comment.id, comment.status.value)
+def receipt_comment(receipt: str) -> Comment:
+    """The comment a signed receipt names, or NotFound / InvalidInput."""
+    comment_id, thread_id = read_receipt(receipt)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.thread_id != thread_id:
+        raise NotFound("No such comment.")
     return comment
 
 
-def _store_verdict(comment: Comment, verdict: Verdict) -> None:
-    comment.classifier = verdict.classifier
-    comment.screened_at = utcnow()
-    for label, value in verdict.scores.items():
-        comment.scores.append(
-            Score(
-                classifier=verdict.classifier,
-                version=verdict.classifier_version,
-                label=label,
-                value=value,
-            )
+def wait_for_verdict(comment: Comment, timeout: float) -> Comment:
+    """Give the workers up to `timeout` seconds to screen a new comment."""
+    worker = current_app.extensions.get("worker")
+    if worker is not None:
+        worker.wake()
+    deadline = time.monotonic() + timeout
+    while True:
+        status = db.session.scalar(
+            sa.select(Comment.status).where(Comment.id == comment.id)
         )
-    for hit in verdict.hits:
-        comment.rule_hits.append(
-            RuleHit(
-                rule=hit.rule,
-                action=hit.action.value,
-                reason=hit.reason,
-                spans=[[span.start, span.end, span.text] for span in hit.spans],
-            )
-        )
-    reason = "; ".join(verdict.reasons) or "passed the rules and the classifier"
-    _change_status(comment, _STATUS_FOR_ACTION[verdict.action], SCREEN_ACTOR, reason)
-
-
-def _change_status(
-    comment: Comment,
-    to_status: CommentStatus,
-    actor: str,
-    reason: str,
-    moderator: Moderator | None = None,
-) -> None:
-    comment.decisions.append(
-        Decision(
-            moderator=moderator,
-            actor=actor,
-            from_status=comment.status,
-            to_status=to_status,
-            reason=reason,
-        )
-    )
-    comment.status = to_status
+        remaining = deadline - time.monotonic()
+        if status is not CommentStatus.RECEIVED or remaining <= 0:
+            break
+        if worker is not None:
+            worker.wait(min(remaining, 0.25))
+        else:  # screened by workers elsewhere: look again shortly
+            time.sleep(min(remaining, 0.05))
+    db.session.expire(comment)
+    return comment
 
 
 # What a moderator may do to a comment in each status.

@@ -29,21 +29,60 @@ class Defaults:
     DETOXIFY_DEVICE = "cpu"
     DETOXIFY_THREADS: int | None = None  # torch threads; None keeps torch's default
     MODEL_DIR: str | None = None  # default: instance/models
+    # CLASSIFIER="onnx" (never picked by "auto"): the optimize-model export.
+    ONNX_DIR: str | None = None  # default: MODEL_DIR/<DETOXIFY_MODEL>/onnx
+    ONNX_VARIANT = "int8"  # or "fp32"
     # Start loading the classifier in a background thread at start-up.
     CLASSIFIER_PRELOAD = True
-    # Seconds one screening may take before the comment is held as "screening failed".
+    # Seconds one batch's screening may take before its comments are held as
+    # "screening failed". Keep it well under WORKER_LEASE.
     SCREEN_TIMEOUT = 20.0
+
+    # Scoring runs in workers that claim received comments in batches. The
+    # embedded default runs one in each web process, started on first use; set
+    # IN_PROCESS_WORKER=false when `flask moderation worker` processes run instead.
+    IN_PROCESS_WORKER = True
+    WORKER_BATCH_SIZE = 32
+    WORKER_MAX_WAIT = 0.05  # seconds a short batch waits for more comments
+    WORKER_LEASE = 60.0  # seconds before a dead worker's claim may be taken over
+    WORKER_POLL = 0.1  # seconds an idle worker sleeps between looks (one indexed query)
+    # Seconds a reader's POST waits for the verdict before answering "being checked".
+    VERDICT_WAIT = 3.0
 
     # Reader form: how long a form token stays valid, and the shape limits.
     FORM_TOKEN_MAX_AGE = 6 * 3600
     BODY_MAX_LENGTH = 5000
     HANDLE_MAX_LENGTH = 40
 
-    # Rate limits (Flask-Limiter); memory storage in the embedded default.
+    # Rate limits (Flask-Limiter); memory storage in the embedded default, Redis
+    # (MODERATION_REDIS_URL) when several web processes must share the counts.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Posting, per client network: an IPv4 address alone (carrier-grade NAT already
+    # shares one among many readers), an IPv6 /64 (what one subscriber is given).
     RATELIMIT_POST = "10 per minute;100 per hour"
+    RATELIMIT_IPV4_PREFIX = 32
+    RATELIMIT_IPV6_PREFIX = 64
+    # Per handle on a site, whatever the address: one name posting from many.
+    RATELIMIT_POST_HANDLE = "6 per minute;60 per hour"
+    # Per thread, all readers together: a flood guard that busy threads never meet.
+    RATELIMIT_POST_THREAD = "120 per minute"
     RATELIMIT_LOGIN = "10 per minute"
+    # Redis down: comments matter more than exact counts. Each process falls back
+    # to its own in-memory counters (Flask-Limiter retries Redis with a backoff),
+    # and any other limiter error is logged and the request let through: posting
+    # never answers 500 for want of a counter. Short timeouts keep a hung Redis
+    # from holding every post.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS: ClassVar[dict[str, Any]] = {
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+    }
+
+    # Behind a reverse proxy: how many X-Forwarded-For hops to trust (werkzeug
+    # ProxyFix). 0 trusts none: a client could otherwise pick its own address.
+    PROXY_FIX_X_FOR = 0
 
     # Moderator session cookie: first-party only.
     SESSION_COOKIE_HTTPONLY = True
@@ -66,6 +105,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
             settings[name] = raw
     if "DATABASE_URL" in settings:
         settings["SQLALCHEMY_DATABASE_URI"] = settings.pop("DATABASE_URL")
+    if "REDIS_URL" in settings:
+        # Redis holds the rate-limit counters all web processes share.
+        settings.setdefault("RATELIMIT_STORAGE_URI", settings["REDIS_URL"])
     return settings
 
 

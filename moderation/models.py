@@ -148,6 +148,12 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
     # The classifier that scored it, or None when it was never scored.
     classifier: Mapped[str | None] = mapped_column(sa.String(200))
+    # The screening job is the row itself: a worker claims it with a token and a
+    # lease; a verdict is stored only under the token that claimed it.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    screen_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     thread: Mapped[Thread] = relationship(back_populates="comments")
     parent: Mapped[Comment | None] = relationship(remote_side=[id])

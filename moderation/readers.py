@@ -16,7 +16,7 @@ from flask import Request, current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .errors import ForbiddenOrigin, FormExpired, InvalidInput
-from .models import Site, Thread
+from .models import Comment, Site, Thread
 
 _SALT = "moderation.comment-form"
 
@@ -55,6 +55,26 @@ def read_token(raw: str | None, thread: Thread) -> FormToken:
     if data.get("s") != thread.site.slug or data.get("t") != thread.key:
         raise InvalidInput("This form belongs to another thread; reload the page.")
     return FormToken(data["s"], data["t"], data["k"])
+
+
+_RECEIPT_SALT = "moderation.receipt"
+RECEIPT_MAX_AGE = 7 * 24 * 3600
+
+
+def issue_receipt(comment: Comment) -> str:
+    """A signed receipt that lets the poster (and only them) follow their comment."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], _RECEIPT_SALT)
+    return serializer.dumps({"c": comment.id, "t": comment.thread_id})
+
+
+def read_receipt(raw: str) -> tuple[int, int]:
+    """(comment id, thread id) from a receipt, or InvalidInput."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], _RECEIPT_SALT)
+    try:
+        data = serializer.loads(raw, max_age=RECEIPT_MAX_AGE)
+        return int(data["c"]), int(data["t"])
+    except (BadSignature, KeyError, TypeError, ValueError) as error:
+        raise InvalidInput("This receipt is not valid or has expired.") from error
 
 
 def origin_of(url: str) -> str:

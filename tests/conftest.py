@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,8 @@ def _config(tmp_path: Path, database_url: str, **extra: object) -> dict[str, obj
         "CLASSIFIER_OBJECT": FixedClassifier(),
         "RATELIMIT_ENABLED": False,
         "PUBLIC_URL": "http://localhost",
+        # Generous: a slow CI machine must not turn a verdict into "being checked".
+        "VERDICT_WAIT": 10.0,
         **extra,
     }
 
@@ -101,9 +103,32 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
     if TEST_DATABASE_URL:
         _empty_tables(app)
     yield app
+    stop_app(app)
+
+
+def stop_app(app: Flask) -> None:
+    """Stop the app's in-process worker and close its connections."""
+    worker = app.extensions.get("worker")
+    if worker is not None:
+        worker.stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app_config: dict[str, object]) -> Iterator[Callable[..., Flask]]:
+    """Build apps from app_config with overrides; each is stopped after the test."""
+    made: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        app = create_app({**app_config, **overrides})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        stop_app(app)
 
 
 @pytest.fixture

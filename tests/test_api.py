@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -161,7 +162,8 @@ def test_openapi_document_describes_every_route(client, app):
     spec = json.loads(response.data)
     assert spec["openapi"].startswith("3.1")
     documented = {
-        "/api/v1" + path.replace("{site}", "<site>").replace("{thread}", "<key>")
+        "/api/v1"
+        + re.sub(r"\{(\w+)\}", r"<\1>", path).replace("<thread>", "<key>")
         for path in spec["paths"]
     }
     served = {

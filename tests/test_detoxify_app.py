@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from moderation import create_app
 from moderation.demo.loader import load_demo
 from moderation.extensions import db
 from moderation.models import Comment
@@ -13,16 +12,15 @@ from helpers import post_from_iframe
 
 
 def test_auto_uses_detoxify_when_weights_are_given_and_scores_every_label(
-    app_config, tiny_detoxify, tmp_path
+    make_app, tiny_detoxify, tmp_path
 ):
     checkpoint, config_dir = tiny_detoxify
-    app_config.pop("CLASSIFIER_OBJECT")
-    app_config.update(
+    app = make_app(
+        CLASSIFIER_OBJECT=None,
         CLASSIFIER="auto",
         DETOXIFY_CHECKPOINT=str(checkpoint),
         DETOXIFY_CONFIG_DIR=str(config_dir),
     )
-    app = create_app(app_config)
     screener = app.extensions["screener"]
     assert screener.choice.kind == "detoxify"
     assert str(checkpoint) in screener.description
@@ -47,13 +45,12 @@ def test_auto_uses_detoxify_when_weights_are_given_and_scores_every_label(
             "identity_attack",
         }
         assert all(0.0 <= s.value <= 1.0 for s in comment.scores)
-        db.engine.dispose()
 
 
-def test_auto_falls_back_to_profanity_check_without_weights(app_config, tmp_path):
-    app_config.pop("CLASSIFIER_OBJECT")
-    app_config.update(CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models"))
-    app = create_app(app_config)
+def test_auto_falls_back_to_profanity_check_without_weights(make_app, tmp_path):
+    app = make_app(
+        CLASSIFIER_OBJECT=None, CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models")
+    )
     screener = app.extensions["screener"]
     assert screener.choice.kind == "profanity-check"
     assert "offline fallback" in screener.description
@@ -66,11 +63,11 @@ def test_auto_falls_back_to_profanity_check_without_weights(app_config, tmp_path
 
 
 def test_moderators_are_told_what_the_fallback_cannot_see(
-    app_config, tmp_path, moderator
+    make_app, tmp_path, moderator
 ):
-    app_config.pop("CLASSIFIER_OBJECT")
-    app_config.update(CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models"))
-    app = create_app(app_config)
+    app = make_app(
+        CLASSIFIER_OBJECT=None, CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models")
+    )
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     from conftest import MODERATOR_PASSWORD

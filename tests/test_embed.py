@@ -102,18 +102,16 @@ def test_classifier_that_raises_leaves_comment_held_with_reason(
         assert "model exploded" in comment.rule_hits[0].reason
 
 
-def test_classifier_that_times_out_leaves_comment_held(app_config, tmp_path):
+def test_classifier_that_times_out_leaves_comment_held(make_app, tmp_path):
     import threading
 
-    from moderation import create_app
     from moderation.demo.loader import load_demo
 
     from fakes import FixedClassifier
 
     stalled = FixedClassifier()
     stalled.stall = threading.Event()
-    app_config.update(CLASSIFIER_OBJECT=stalled, SCREEN_TIMEOUT=0.2)
-    app = create_app(app_config)
+    app = make_app(CLASSIFIER_OBJECT=stalled, SCREEN_TIMEOUT=0.2)
     with app.app_context():
         load_demo("http://localhost", tmp_path)
     client = app.test_client()
@@ -128,7 +126,6 @@ def test_classifier_that_times_out_leaves_comment_held(app_config, tmp_path):
         comment = db.session.scalar(sa.select(Comment).filter_by(body="Slow to score."))
         assert comment.status is CommentStatus.HELD
         assert comment.decisions[-1].reason == "screening failed"
-        db.engine.dispose()
 
 
 def test_double_submit_of_one_form_stores_one_comment(client, demo, app):
@@ -272,12 +269,10 @@ def test_every_screen_decision_is_recorded(client, demo, app):
         assert {s.label for s in comment.scores} == {"toxicity", "insult", "threat"}
 
 
-def test_post_rate_limit_answers_429(app_config, tmp_path):
-    from moderation import create_app
+def test_post_rate_limit_answers_429(make_app, tmp_path):
     from moderation.demo.loader import load_demo
 
-    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_POST="2 per minute")
-    app = create_app(app_config)
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_POST="2 per minute")
     with app.app_context():
         load_demo("http://localhost", tmp_path)
     client = app.test_client()
@@ -286,8 +281,6 @@ def test_post_rate_limit_answers_429(app_config, tmp_path):
         for n in range(3)
     ]
     assert codes == [201, 201, 429]
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_browser_post_without_origin_but_same_origin_fetch_is_accepted(client, demo):

@@ -9,11 +9,22 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ..comments import get_thread, published_comments, submit_comment
+from ..comments import (
+    get_thread,
+    published_comments,
+    receipt_comment,
+    submit_comment,
+)
 from ..errors import InvalidInput
-from ..extensions import limiter
-from ..models import CommentStatus
-from ..readers import check_origin, is_browser, issue_token, read_token
+from ..models import Comment, CommentStatus
+from ..ratelimits import post_limits
+from ..readers import (
+    check_origin,
+    is_browser,
+    issue_receipt,
+    issue_token,
+    read_token,
+)
 from ..shapes import check_comment
 from ..threads import comment_json
 
@@ -30,7 +41,7 @@ _STATUS_CODE = {
 _MESSAGES = {
     CommentStatus.PUBLISHED: "Published.",
     CommentStatus.HELD: "Awaiting moderation.",
-    CommentStatus.RECEIVED: "Received; being checked.",
+    CommentStatus.RECEIVED: "Received; being checked. Poll status_url for the outcome.",
     CommentStatus.REJECTED: "This comment will not be published.",
 }
 
@@ -73,7 +84,7 @@ def comments(site: str, key: str) -> ResponseReturnValue:
 
 
 @bp.post("/sites/<site>/threads/<key>/comments")
-@limiter.limit(lambda: current_app.config["RATELIMIT_POST"])
+@post_limits
 def post_comment(site: str, key: str) -> ResponseReturnValue:
     """Post a comment: 201 published, 202 held or being checked, 200 rejected."""
     found = get_thread(site, key)
@@ -95,14 +106,30 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
         idempotency_key=idempotency_key,
     )
     comment = submit_comment(found, new)
-    body = {
+    body = _result(comment)
+    # Follow a comment that is still being checked (or held) with its receipt.
+    receipt = issue_receipt(comment)
+    body["receipt"] = receipt
+    body["status_url"] = url_for("api.receipt", receipt=receipt, _external=True)
+    return jsonify(body), _STATUS_CODE[comment.status]
+
+
+@bp.get("/receipts/<receipt>")
+def receipt(receipt: str) -> ResponseReturnValue:
+    """Where a posted comment stands, for whoever holds its receipt."""
+    comment = receipt_comment(receipt)
+    return jsonify(_result(comment))
+
+
+def _result(comment: Comment) -> dict[str, object]:
+    body: dict[str, object] = {
         "id": comment.id,
         "status": comment.status.value,
         "message": _MESSAGES[comment.status],
     }
     if comment.published:
-        body["comment"] = comment_json(comment, found.site.timezone)
-    return jsonify(body), _STATUS_CODE[comment.status]
+        body["comment"] = comment_json(comment, comment.thread.site.timezone)
+    return body
 
 
 def _json_object() -> dict[str, object]:

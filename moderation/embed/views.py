@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from http import HTTPStatus
 
 from flask import (
@@ -13,11 +14,18 @@ from flask import (
     request,
 )
 
-from ..comments import get_thread, submit_comment
+from ..comments import get_thread, receipt_comment, submit_comment
 from ..errors import FormExpired, InvalidInput, ModerationError
-from ..extensions import limiter
 from ..models import Comment, CommentStatus, Thread
-from ..readers import check_origin, frame_ancestors, issue_token, origin_of, read_token
+from ..ratelimits import post_limits
+from ..readers import (
+    check_origin,
+    frame_ancestors,
+    issue_receipt,
+    issue_token,
+    origin_of,
+    read_token,
+)
 from ..security import embed_csp
 from ..shapes import check_comment
 from ..threads import comment_tree
@@ -61,6 +69,7 @@ def _page(
         errors=errors or {},
         message=message,
         receipt=receipt,
+        receipt_token=issue_receipt(receipt) if receipt is not None else "",
         parent_origin=_parent_origin(thread),
         limits={
             "body": current_app.config["BODY_MAX_LENGTH"],
@@ -78,11 +87,19 @@ def _page(
 @bp.get("/<site>/<key>")
 def thread_page(site: str, key: str) -> Response:
     """The thread and its comment form, as the iframe shows them."""
-    return _page(get_thread(site, key))
+    thread = get_thread(site, key)
+    receipt = None
+    if request.args.get("receipt"):
+        # The poster's own view after "being checked": say how it ended.
+        with contextlib.suppress(ModerationError):
+            receipt = receipt_comment(request.args["receipt"])
+        if receipt is not None and receipt.thread_id != thread.id:
+            receipt = None
+    return _page(thread, receipt=receipt)
 
 
 @bp.post("/<site>/<key>")
-@limiter.limit(lambda: current_app.config["RATELIMIT_POST"])
+@post_limits
 def post_comment(site: str, key: str) -> Response:
     """Accept a reader's comment from the embedded form."""
     thread = get_thread(site, key)

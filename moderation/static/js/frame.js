@@ -9,8 +9,8 @@
 
   function report() {
     if (!parentOrigin || window.parent === window) return;
-    // The content's own height: scrollHeight is never less than the iframe's
-    // viewport, so measured that way a frame could grow but never shrink.
+    // The content's own height: scrollHeight never drops below the iframe's
+    // viewport, so a frame measured that way could grow but never shrink.
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height === lastHeight) return;
     lastHeight = height;
@@ -23,8 +23,8 @@
   window.addEventListener("load", report);
   report();
 
-  // After a post, bring the announcement into view (it is also aria-live).
   var result = document.getElementById("result");
+  // After a post, bring the announcement into view (it is also aria-live).
   if (result && result.textContent.trim()) {
     result.setAttribute("tabindex", "-1");
     result.focus({ preventScroll: true });
@@ -34,5 +34,29 @@
         parentOrigin
       );
     }
+  }
+
+  // A comment still being checked: ask how it ended, then show the thread as
+  // its poster should see it. Polling stops after about two minutes.
+  var receiptUrl = result && result.getAttribute("data-receipt-url");
+  var reloadUrl = result && result.getAttribute("data-reload-url");
+  if (receiptUrl && reloadUrl && window.fetch) {
+    var tries = 0;
+    var poll = function () {
+      tries += 1;
+      fetch(receiptUrl, { credentials: "omit", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (body && body.status && body.status !== "received") {
+            window.location.replace(reloadUrl);
+          } else if (tries < 40) {
+            window.setTimeout(poll, tries < 10 ? 1000 : 3000);
+          }
+        })
+        .catch(function () {
+          if (tries < 40) window.setTimeout(poll, 3000);
+        });
+    };
+    window.setTimeout(poll, 1000);
   }
 })();

@@ -1,0 +1,26 @@
+"""gunicorn settings for a web node: `gunicorn --config deploy/gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden from the environment, so one file serves all nodes.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Threads, not just processes: a reader's POST waits up to VERDICT_WAIT seconds for
+# the workers' verdict, and a sync worker would sit idle meanwhile.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then: a slow leak never takes a node down.
+max_requests = 5000
+max_requests_jitter = 500
+# Not preloaded: each worker builds its own app, engine and connection pool.
+preload_app = False
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# Trust X-Forwarded-* only from the load balancer in front (set its address).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
