@@ -170,7 +170,7 @@ def _batchings(
     texts: Sequence[str], tokenizer: Any, quick: bool
 ) -> dict[str, list[list[str]]]:
     """The batchings (b) tries: fixed sizes in input or length order, token budget."""
-    from moderation.screening.onnx import MAX_BATCH_TOKENS, _length_batches
+    from moderation.screening.classifiers import MAX_BATCH_TOKENS, length_batches
 
     by_length = sorted(texts, key=len)
     batchings: dict[str, list[list[str]]] = {}
@@ -184,7 +184,7 @@ def _batchings(
     lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True).input_ids]
     batchings[f"<= {MAX_BATCH_TOKENS} tokens, by length"] = [
         [texts[i] for i in chunk]
-        for chunk in _length_batches(lengths, max(BATCH_SIZES), MAX_BATCH_TOKENS)
+        for chunk in length_batches(lengths, max(BATCH_SIZES), MAX_BATCH_TOKENS)
     ]
     return batchings
 

@@ -42,7 +42,7 @@ class Defaults:
     # embedded default runs one in each web process, started on first use; set
     # IN_PROCESS_WORKER=false when `flask moderation worker` processes run instead.
     IN_PROCESS_WORKER = True
-    WORKER_BATCH_SIZE = 32
+    WORKER_BATCH_SIZE = 64  # a pool the classifier sorts by length (docs/benchmarks.md)
     WORKER_MAX_WAIT = 0.05  # seconds a short batch waits for more comments
     WORKER_LEASE = 60.0  # seconds before a dead worker's claim may be taken over
     WORKER_POLL = 0.1  # seconds an idle worker sleeps between looks (one indexed query)

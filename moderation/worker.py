@@ -181,17 +181,22 @@ def _record(
 ) -> None:
     """Store verdicts, each only if this worker's claim on the comment still holds."""
     now = utcnow()
-    stored: list[tuple[int, CommentStatus]] = []
+    groups: dict[tuple[CommentStatus, str | None], list[Comment]] = {}
     for comment, verdict in zip(comments, verdicts, strict=True):
         if isinstance(verdict, ScreeningFailed):
-            status, classifier = CommentStatus.HELD, None
+            key = (CommentStatus.HELD, None)
         else:
-            status, classifier = STATUS_FOR_ACTION[verdict.action], verdict.classifier
+            key = (STATUS_FOR_ACTION[verdict.action], verdict.classifier)
+        groups.setdefault(key, []).append(comment)
+    stored: set[int] = set()
+    # One guarded UPDATE per outcome (at most a handful per batch): a row moves only
+    # if it is still received under the token this worker claimed it with.
+    for (status, classifier), group in groups.items():
         moved = db.session.execute(
             sa.update(Comment)
             .where(
-                Comment.id == comment.id,
-                Comment.claim_token == comment.claim_token,
+                Comment.id.in_([c.id for c in group]),
+                Comment.claim_token.in_({c.claim_token for c in group}),
                 Comment.status == CommentStatus.RECEIVED,
             )
             .values(
@@ -202,69 +207,86 @@ def _record(
                 claim_token=None,
                 claimed_until=None,
             )
+            .returning(Comment.id)
             .execution_options(synchronize_session=False)
         )
-        if moved.rowcount != 1:
+        stored.update(moved.scalars())
+    rows: dict[type, list[dict[str, object]]] = {Score: [], RuleHit: [], Decision: []}
+    for comment, verdict in zip(comments, verdicts, strict=True):
+        if comment.id not in stored:
             # The lease ran out and another worker took the comment over.
             stats.lost += 1
             logger.warning("comment %s: claim lost, verdict dropped", comment.id)
             continue
-        db.session.add_all(_rows(comment.id, status, verdict))
-        stored.append((comment.id, status))
+        _rows(comment.id, verdict, rows)
+    for model, values in rows.items():
+        if values:  # executemany: one round trip per table, not per row
+            db.session.execute(sa.insert(model), values)
     db.session.commit()
     db.session.expire_all()
-    for comment_id, status in stored:
-        stats.verdicts[status.value] += 1
-        logger.info("comment %s screened: %s", comment_id, status.value)
+    for (status, _), group in groups.items():
+        for comment in group:
+            if comment.id in stored:
+                stats.verdicts[status.value] += 1
+                logger.info("comment %s screened: %s", comment.id, status.value)
 
 
 def _rows(
-    comment_id: int, status: CommentStatus, verdict: Verdict | ScreeningFailed
-) -> list[db.Model]:  # type: ignore[name-defined]
-    """The score, rule-hit and decision rows that go with one verdict."""
+    comment_id: int,
+    verdict: Verdict | ScreeningFailed,
+    rows: dict[type, list[dict[str, object]]],
+) -> None:
+    """Add the score, rule-hit and decision rows of one verdict to `rows`."""
     if isinstance(verdict, ScreeningFailed):
-        return [
-            RuleHit(
-                comment_id=comment_id,
-                rule="screening",
-                action=Action.HOLD.value,
-                reason=str(verdict),
-            ),
-            _decision(comment_id, status, "screening failed"),
-        ]
-    rows: list[db.Model] = [  # type: ignore[name-defined]
-        Score(
-            comment_id=comment_id,
-            classifier=verdict.classifier,
-            version=verdict.classifier_version,
-            label=label,
-            value=value,
+        rows[RuleHit].append(
+            {
+                "comment_id": comment_id,
+                "rule": "screening",
+                "action": Action.HOLD.value,
+                "reason": str(verdict)[:500],
+                "spans": [],
+            }
         )
+        rows[Decision].append(
+            _decision(comment_id, CommentStatus.HELD, "screening failed")
+        )
+        return
+    rows[Score].extend(
+        {
+            "comment_id": comment_id,
+            "classifier": verdict.classifier,
+            "version": verdict.classifier_version,
+            "label": label,
+            "value": value,
+        }
         for label, value in verdict.scores.items()
-    ]
-    rows += [
-        RuleHit(
-            comment_id=comment_id,
-            rule=hit.rule,
-            action=hit.action.value,
-            reason=hit.reason,
-            spans=[[span.start, span.end, span.text] for span in hit.spans],
-        )
-        for hit in verdict.hits
-    ]
-    reason = "; ".join(verdict.reasons) or "passed the rules and the classifier"
-    rows.append(_decision(comment_id, status, reason))
-    return rows
-
-
-def _decision(comment_id: int, status: CommentStatus, reason: str) -> Decision:
-    return Decision(
-        comment_id=comment_id,
-        actor=SCREEN_ACTOR,
-        from_status=CommentStatus.RECEIVED,
-        to_status=status,
-        reason=reason,
     )
+    rows[RuleHit].extend(
+        {
+            "comment_id": comment_id,
+            "rule": hit.rule,
+            "action": hit.action.value,
+            "reason": hit.reason[:500],
+            "spans": [[span.start, span.end, span.text] for span in hit.spans],
+        }
+        for hit in verdict.hits
+    )
+    reason = "; ".join(verdict.reasons) or "passed the rules and the classifier"
+    rows[Decision].append(
+        _decision(comment_id, STATUS_FOR_ACTION[verdict.action], reason)
+    )
+
+
+def _decision(comment_id: int, status: CommentStatus, reason: str) -> dict[str, object]:
+    return {
+        "comment_id": comment_id,
+        "actor": SCREEN_ACTOR,
+        "moderator_id": None,
+        "from_status": CommentStatus.RECEIVED,
+        "to_status": status,
+        "reason": reason,
+        "created_at": utcnow(),
+    }
 
 
 def run(

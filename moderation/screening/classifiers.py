@@ -203,6 +203,32 @@ def build(
     )
 
 
+# Rows x padded length per forward pass; bert-base on 2 cores ran best at about
+# 8 comments of ~50 pieces sorted by length (docs/benchmarks.md).
+MAX_BATCH_TOKENS = 512
+
+
+def length_batches(
+    lengths: Sequence[int], batch_size: int, max_tokens: int
+) -> list[list[int]]:
+    """Indices grouped shortest first, each group within batch_size and max_tokens."""
+    # Comments vary from a few words to 512 pieces: padding a batch to its
+    # longest member wasted most of the work (docs/benchmarks.md), so similar
+    # lengths go together and long ones go in small batches.
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if current and (
+            len(current) == batch_size or (len(current) + 1) * lengths[i] > max_tokens
+        ):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 class DetoxifyClassifier:
     """Detoxify's own `Detoxify(...).predict()`, loaded strictly offline."""
 
@@ -273,11 +299,20 @@ class DetoxifyClassifier:
         return self._detoxify
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Score texts in batches; one dict of label -> probability per text."""
+        """Score texts in length-sorted batches; one dict per text, in input order."""
         texts = list(texts)
-        results: list[dict[str, float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            results.extend(self._score_batch(texts[start : start + self.batch_size]))
+        if not texts:
+            return []
+        with self._lock:
+            lengths = [
+                len(ids)
+                for ids in self._detoxify.tokenizer(texts, truncation=True).input_ids
+            ]
+        results: list[dict[str, float]] = [{} for _ in texts]
+        for chunk in length_batches(lengths, self.batch_size, MAX_BATCH_TOKENS):
+            scores = self._score_batch([texts[i] for i in chunk])
+            for i, row in zip(chunk, scores, strict=True):
+                results[i] = row
         return results
 
     def _score_batch(self, texts: list[str]) -> list[dict[str, float]]:

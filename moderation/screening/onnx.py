@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from .classifiers import (
+    MAX_BATCH_TOKENS,
     ClassifierUnavailable,
     DetoxifyClassifier,
     _replace,
     _sha256,
+    length_batches,
 )
 
 logger = logging.getLogger(__name__)
@@ -39,9 +41,6 @@ META_NAME = "meta.json"
 FORMAT = 1
 # Opset 17 has LayerNormalization as one op and is read by every onnxruntime >= 1.14.
 OPSET = 17
-# Rows x padded length per forward pass; bert-base on 2 cores ran best at about
-# 8 comments of ~50 pieces sorted by length (docs/benchmarks.md).
-MAX_BATCH_TOKENS = 512
 
 
 def model_file(directory: Path, variant: str) -> Path:
@@ -242,7 +241,7 @@ class OnnxClassifier:
         columns = {name: encoded[name] for name in self._inputs}
         lengths = [len(ids) for ids in columns["input_ids"]]
         results: list[dict[str, float]] = [{} for _ in texts]
-        for chunk in _length_batches(lengths, self.batch_size, self.max_tokens):
+        for chunk in length_batches(lengths, self.batch_size, self.max_tokens):
             width = max(lengths[i] for i in chunk)
             feed = {}
             for name, rows in columns.items():
@@ -260,27 +259,6 @@ class OnnxClassifier:
                     label: float(row[k]) for k, label in enumerate(self.labels)
                 }
         return results
-
-
-def _length_batches(
-    lengths: Sequence[int], batch_size: int, max_tokens: int
-) -> list[list[int]]:
-    """Indices grouped shortest first, each group within batch_size and max_tokens."""
-    # Comments vary from a few words to 512 pieces: padding a batch to its
-    # longest member wasted most of the work (docs/benchmarks.md), so similar
-    # lengths go together and long ones go in small batches.
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
-        if current and (
-            len(current) == batch_size or (len(current) + 1) * lengths[i] > max_tokens
-        ):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
 
 
 def _max_length(tokenizer: Any, config: Any) -> int:
