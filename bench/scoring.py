@@ -152,12 +152,18 @@ def _rate(count: int, seconds: float) -> float:
 
 
 def per_comment_predict(
-    checkpoint: Path, config_dir: Path, texts: Sequence[str], threads: int
+    checkpoint: Path,
+    config_dir: Path,
+    texts: Sequence[str],
+    threads: int,
+    device: str = "cpu",
 ) -> float:
     """(a) comments/s with Detoxify.predict(text) called once per comment."""
     from moderation.screening.classifiers import DetoxifyClassifier
 
-    detoxify = DetoxifyClassifier("original", checkpoint, config_dir, threads=threads)
+    detoxify = DetoxifyClassifier(
+        "original", checkpoint, config_dir, device=device, threads=threads
+    )
     for text in texts[:3]:  # warm-up: first calls allocate
         detoxify.detoxify.predict(text)
     started = time.perf_counter()
@@ -297,6 +303,7 @@ def end_to_end(
     paths: dict[str, Path],
     threads: int,
     batch_size: int,
+    device: str = "cpu",
 ) -> dict[str, Any] | None:
     """(c) seed received comments into a fresh database and time the worker's drain."""
     try:
@@ -326,6 +333,7 @@ def end_to_end(
             "DETOXIFY_CHECKPOINT": str(paths["checkpoint"]),
             "DETOXIFY_CONFIG_DIR": str(paths["config"]),
             "DETOXIFY_THREADS": threads,
+            "DETOXIFY_DEVICE": device,
             "ONNX_DIR": str(paths["onnx"]),
             "ONNX_VARIANT": variant or "int8",
             "RATELIMIT_ENABLED": False,

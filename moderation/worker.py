@@ -333,7 +333,7 @@ def run(
             except Exception:  # the loop must survive a database hiccup
                 db.session.rollback()
                 logger.exception("worker %s: batch failed; retrying", name)
-                stop.wait(poll)
+                stop.wait(max(poll, 1.0))  # a database outage: do not spin
             finally:
                 db.session.remove()
             wake.wait(poll)

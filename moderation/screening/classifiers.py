@@ -241,7 +241,8 @@ class DetoxifyClassifier:
         config_dir: Path,
         device: str = "cpu",
         threads: int | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         """Load a trusted checkpoint and its local config; never touch the hub."""
         # Before transformers is first imported: huggingface_hub reads these once,
@@ -282,7 +283,11 @@ class DetoxifyClassifier:
             f"{checkpoint.name} sha256:{digest[:12]}"
         )
         self.labels = tuple(self._detoxify.class_names)
-        self.batch_size = batch_size
+        # On a CPU, padding is wasted work: small, length-sorted batches. On a GPU
+        # the bound is memory, and big batches keep it busy.
+        on_cpu = device == "cpu"
+        self.batch_size = batch_size or (32 if on_cpu else 256)
+        self.max_tokens = max_tokens or (MAX_BATCH_TOKENS if on_cpu else 65_536)
         self._torch = torch
         self._lock = threading.Lock()
         logger.info(
@@ -309,7 +314,7 @@ class DetoxifyClassifier:
                 for ids in self._detoxify.tokenizer(texts, truncation=True).input_ids
             ]
         results: list[dict[str, float]] = [{} for _ in texts]
-        for chunk in length_batches(lengths, self.batch_size, MAX_BATCH_TOKENS):
+        for chunk in length_batches(lengths, self.batch_size, self.max_tokens):
             scores = self._score_batch([texts[i] for i in chunk])
             for i, row in zip(chunk, scores, strict=True):
                 results[i] = row
