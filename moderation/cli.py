@@ -7,9 +7,10 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import sqlalchemy as sa
@@ -31,16 +32,30 @@ def register(app: Flask) -> None:
     for command in (screen_command, fetch_model_command, create_moderator, load_demo):
         app.cli.add_command(command)
     app.cli.add_command(moderation_group)
-    from .model_cli import register as register_model_commands  # uses _policy
+    # Imported here: model_cli imports this module's helpers.
+    from .model_cli import register as register_model_commands
 
     register_model_commands(app)
 
 
-def _batches(
-    rows: Iterator[dict[str, str]], size: int
-) -> Iterator[list[dict[str, str]]]:
-    while batch := list(islice(rows, size)):
+T = TypeVar("T")
+
+
+def batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
         yield batch
+
+
+def require_column(path: Path, columns: Sequence[str], column: str) -> None:
+    """Refuse a CSV without the text column, naming the columns it has."""
+    if column not in columns:
+        raise click.BadParameter(
+            f"no column {column!r} in {path.name}; "
+            f"it has: {', '.join(columns) or 'no header'}",
+            param_hint="--text-column",
+        )
 
 
 @click.command("screen")
@@ -81,16 +96,11 @@ def screen_command(
     decision (publish, hold or reject) and reasons. The repeat rule needs a
     thread's history, so it does not apply here.
     """
-    policy = _policy(site_slug)
+    policy = site_policy(site_slug)
     with input_csv.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
-        if text_column not in columns:
-            raise click.BadParameter(
-                f"no column {text_column!r} in {input_csv.name}; "
-                f"it has: {', '.join(columns) or 'no header'}",
-                param_hint="--text-column",
-            )
+        require_column(input_csv, columns, text_column)
         total = sum(1 for _ in reader)
     added = [c for c in ("toxicity", "decision", "reasons") if c not in columns]
     screener = current_app.extensions["screener"]
@@ -108,7 +118,7 @@ def screen_command(
         )
         writer.writeheader()
         with click.progressbar(length=total, label="screening", file=sys.stderr) as bar:
-            for batch in _batches(iter(reader), batch_size):
+            for batch in batches(reader, batch_size):
                 drafts = [Draft(body=row.get(text_column) or "") for row in batch]
                 for row, verdict in zip(
                     batch, screen(drafts, policy, classifier), strict=True
@@ -126,7 +136,7 @@ def screen_command(
     )
 
 
-def _policy(site_slug: str | None) -> Policy:
+def site_policy(site_slug: str | None) -> Policy:
     if site_slug is None:
         return Policy(hold_thresholds=dict(DEFAULT_THRESHOLDS))
     from .comments import get_site

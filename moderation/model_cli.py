@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .cli import batches, require_column, site_policy
 from .screening.base import Draft
 from .screening.classifiers import (
     SETTINGS,
@@ -167,9 +168,7 @@ def compare_models(
     differing decision is one a reader would have seen. B "agrees" when no
     decision differs.
     """
-    from .cli import _policy
-
-    policy = _policy(site_slug)
+    policy = site_policy(site_slug)
     texts = _read_texts(input_csv, text_column, limit)
     sides = [_Side(spec, _load(spec)) for spec in (spec_a, spec_b)]
     for side in sides:
@@ -177,7 +176,7 @@ def compare_models(
     with click.progressbar(
         length=len(texts), label="comparing", file=sys.stderr
     ) as bar:
-        for batch in _chunks(texts, batch_size):
+        for batch in batches(texts, batch_size):
             drafts = [Draft(body=text) for text in batch]
             for side in sides:
                 started = time.perf_counter()
@@ -218,19 +217,8 @@ def _load(spec: str) -> Classifier:
 def _read_texts(path: Path, column: str, limit: int | None) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        if column not in columns:
-            raise click.BadParameter(
-                f"no column {column!r} in {path.name}; "
-                f"it has: {', '.join(columns) or 'no header'}",
-                param_hint="--text-column",
-            )
+        require_column(path, reader.fieldnames or [], column)
         return [row.get(column) or "" for row in islice(reader, limit)]
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _report(texts: Sequence[str], a: _Side, b: _Side) -> int:
