@@ -208,12 +208,24 @@ def test_a_forged_receipt_is_refused(client, demo):
 
 def test_four_worker_processes_screen_each_comment_exactly_once(external, tmp_path):
     ids = seed_received(external, 400)
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     workers = [
         start_worker(
-            external, tmp_path, "--drain", "--batch-size", "8", "--name", f"w{n}"
+            external,
+            tmp_path,
+            "--drain",
+            "--batch-size",
+            "8",
+            "--name",
+            f"w{n}",
+            "--barrier",
+            str(barrier),
         )
         for n in range(4)
     ]
+    wait_for(lambda: len(list(barrier.glob("ready-*"))) == 4, 120, "four workers")
+    (barrier / "go").touch()
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs
     decisions = screen_decisions(external)

@@ -30,6 +30,12 @@ def main() -> None:
     parser.add_argument("--drain", action="store_true")
     parser.add_argument("--stall", type=Path, default=None)
     parser.add_argument("--name", default=None)
+    parser.add_argument(
+        "--barrier",
+        type=Path,
+        default=None,
+        help="say ready in this folder, then start only once its 'go' file exists",
+    )
     args = parser.parse_args()
 
     classifier = FixedClassifier()
@@ -51,6 +57,11 @@ def main() -> None:
             "SCREEN_TIMEOUT": 300.0,
         }
     )
+    if args.barrier is not None:
+        # Several processes start together, so that they really compete for claims.
+        (args.barrier / f"ready-{args.name}").touch()
+        while not (args.barrier / "go").exists():
+            time.sleep(0.05)
     stats = run(
         app,
         batch_size=args.batch_size,
