@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., object])
 
 
 def batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -58,15 +59,20 @@ def require_column(path: Path, columns: Sequence[str], column: str) -> None:
         )
 
 
+def csv_input(command: F) -> F:
+    """The INPUT.csv argument and --text-column option of the CSV commands."""
+    command = click.option(
+        "--text-column", required=True, help="The column holding the comment text."
+    )(command)
+    return click.argument(
+        "input_csv",
+        metavar="INPUT.csv",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    )(command)
+
+
 @click.command("screen")
-@click.argument(
-    "input_csv",
-    metavar="INPUT.csv",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--text-column", required=True, help="The column holding the comment text."
-)
+@csv_input
 @click.option(
     "--output",
     required=True,

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +20,16 @@ from .rendering import render_body
 from .screening.rules import normalise_for_repeat
 
 logger = logging.getLogger(__name__)
+
+
+# What both reader paths (iframe and API) answer a post with: 201 published,
+# 202 held or still being checked, 200 stored but rejected.
+RESPONSE_STATUS = {
+    CommentStatus.PUBLISHED: HTTPStatus.CREATED,
+    CommentStatus.HELD: HTTPStatus.ACCEPTED,
+    CommentStatus.RECEIVED: HTTPStatus.ACCEPTED,
+    CommentStatus.REJECTED: HTTPStatus.OK,
+}
 
 
 @dataclass(frozen=True)

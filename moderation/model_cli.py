@@ -14,7 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .cli import batches, require_column, site_policy
+from .cli import batches, csv_input, require_column, site_policy
 from .screening.base import Draft
 from .screening.classifiers import (
     SETTINGS,
@@ -117,14 +117,7 @@ class _Side:
 
 
 @click.command("compare-models")
-@click.argument(
-    "input_csv",
-    metavar="INPUT.csv",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--text-column", required=True, help="The column holding the comment text."
-)
+@csv_input
 @click.option("--a", "spec_a", required=True, type=click.Choice(SPECS))
 @click.option("--b", "spec_b", required=True, type=click.Choice(SPECS))
 @click.option(

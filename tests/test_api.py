@@ -162,8 +162,7 @@ def test_openapi_document_describes_every_route(client, app):
     spec = json.loads(response.data)
     assert spec["openapi"].startswith("3.1")
     documented = {
-        "/api/v1"
-        + re.sub(r"\{(\w+)\}", r"<\1>", path).replace("<thread>", "<key>")
+        "/api/v1" + re.sub(r"\{(\w+)\}", r"<\1>", path).replace("<thread>", "<key>")
         for path in spec["paths"]
     }
     served = {

@@ -33,14 +33,8 @@ from moderation.screening.classifiers import (
     fetch_model,
 )
 
-ORIGINAL_LABELS = (
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "threat",
-    "insult",
-    "identity_attack",
-)
+from tiny_detoxify import ORIGINAL_LABELS
+
 TOXIC = "you are an idiot"
 CLEAN = "thank you for the article"
 

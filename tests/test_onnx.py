@@ -20,7 +20,7 @@ from moderation.screening.classifiers import (
 )
 from moderation.screening.onnx import OnnxClassifier, export
 
-from tiny_detoxify import CLEAN, TOXIC
+from tiny_detoxify import CLEAN, ORIGINAL_LABELS, TOXIC
 
 TEXTS = [
     *TOXIC,
@@ -54,14 +54,7 @@ def test_export_writes_both_models_tokenizer_and_meta(
     assert {"model.fp32.onnx", "model.int8.onnx", "meta.json"} <= names
     assert "tokenizer_config.json" in names
     meta = json.loads((exported / "meta.json").read_text())
-    assert meta["labels"] == [
-        "toxicity",
-        "severe_toxicity",
-        "obscene",
-        "threat",
-        "insult",
-        "identity_attack",
-    ]
+    assert meta["labels"] == list(ORIGINAL_LABELS)
     assert meta["model"] == "original"
     assert meta["max_length"] == 512
     assert meta["checkpoint"] == checkpoint.name

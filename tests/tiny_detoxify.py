@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# The six labels of detoxify's "original" model, spelled as its training config
-# spells them; detoxify renames toxic, severe_toxic and identity_hate on load.
+# The labels detoxify's `original` model reports, in its order.
+ORIGINAL_LABELS = (
+    "toxicity",
+    "severe_toxicity",
+    "obscene",
+    "threat",
+    "insult",
+    "identity_attack",
+)
+
+# The same six, spelled as its training config spells them; detoxify renames
+# toxic, severe_toxic and identity_hate on load.
 ORIGINAL_CLASSES = (
     "toxic",
     "severe_toxic",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..comments import (
+    RESPONSE_STATUS,
     get_thread,
     published_comments,
     receipt_comment,
@@ -32,12 +32,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
-_STATUS_CODE = {
-    CommentStatus.PUBLISHED: HTTPStatus.CREATED,
-    CommentStatus.HELD: HTTPStatus.ACCEPTED,
-    CommentStatus.RECEIVED: HTTPStatus.ACCEPTED,
-    CommentStatus.REJECTED: HTTPStatus.OK,
-}
 _MESSAGES = {
     CommentStatus.PUBLISHED: "Published.",
     CommentStatus.HELD: "Awaiting moderation.",
@@ -111,7 +105,7 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
     receipt = issue_receipt(comment)
     body["receipt"] = receipt
     body["status_url"] = url_for("api.receipt", receipt=receipt, _external=True)
-    return jsonify(body), _STATUS_CODE[comment.status]
+    return jsonify(body), RESPONSE_STATUS[comment.status]
 
 
 @bp.get("/receipts/<receipt>")

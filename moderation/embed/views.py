@@ -14,9 +14,14 @@ from flask import (
     request,
 )
 
-from ..comments import get_thread, receipt_comment, submit_comment
+from ..comments import (
+    RESPONSE_STATUS,
+    get_thread,
+    receipt_comment,
+    submit_comment,
+)
 from ..errors import FormExpired, InvalidInput, ModerationError
-from ..models import Comment, CommentStatus, Thread
+from ..models import Comment, Thread
 from ..ratelimits import post_limits
 from ..readers import (
     check_origin,
@@ -31,13 +36,6 @@ from ..shapes import check_comment
 from ..threads import comment_tree
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
-
-_STATUS_CODE = {
-    CommentStatus.PUBLISHED: HTTPStatus.CREATED,
-    CommentStatus.HELD: HTTPStatus.ACCEPTED,
-    CommentStatus.RECEIVED: HTTPStatus.ACCEPTED,
-    CommentStatus.REJECTED: HTTPStatus.OK,
-}
 
 
 _FIELDS = ("handle", "email", "body", "parent_id")
@@ -128,4 +126,4 @@ def post_comment(site: str, key: str) -> Response:
         comment = submit_comment(thread, new)
     except ModerationError as error:  # closed thread, reply to a vanished comment
         return _page(thread, error.status, values=values, message=error.message)
-    return _page(thread, _STATUS_CODE[comment.status], receipt=comment)
+    return _page(thread, RESPONSE_STATUS[comment.status], receipt=comment)
