@@ -84,6 +84,11 @@ class Defaults:
     # ProxyFix). 0 trusts none: a client could otherwise pick its own address.
     PROXY_FIX_X_FOR = 0
 
+    # Reader pages' languages (Flask-Babel catalogues in moderation/translations):
+    # the embed's `lang` parameter, else the browser's Accept-Language, else the first.
+    LANGUAGES: ClassVar[list[str]] = ["en", "fr"]
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "moderation" / "translations")
+
     # Moderator session cookie: first-party only.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

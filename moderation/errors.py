@@ -52,3 +52,24 @@ class InvalidTransition(ModerationError):
 
     status = HTTPStatus.CONFLICT
     code = "invalid_transition"
+
+
+class Forbidden(ModerationError):
+    """The moderator's role or sites do not cover this."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+
+
+class Unauthorized(ModerationError):
+    """No valid credentials (an API token missing, unknown or revoked)."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    code = "unauthorized"
+
+
+class Banned(ModerationError):
+    """The reader is banned from posting here; the message says until when."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "banned"

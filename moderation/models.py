@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -46,6 +47,7 @@ class CommentStatus(StrEnum):
     HELD = "held"  # waiting for a moderator
     PUBLISHED = "published"
     REJECTED = "rejected"
+    DELETED = "deleted"  # removed by its author within the edit window; kept for audit
 
 
 def _enum(enum: type[StrEnum], name: str) -> sa.Enum:
@@ -79,6 +81,22 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     banned_words: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     suspect_words: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     premoderate: Mapped[bool] = mapped_column(default=False)
+    # Reader reports that move a published comment back to the queue.
+    report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Approved comments after which a handle is trusted (0: never by count).
+    trust_after: Mapped[int] = mapped_column(default=5, server_default="5")
+    # Minutes a reader may edit or delete their own comment, proven by its receipt.
+    edit_window_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Surge guard: a thread with more than surge_max_comments new comments, or a
+    # held share above surge_held_rate (of at least 10), in surge_window_minutes
+    # switches itself to pre-moderation until a moderator switches it back.
+    surge_window_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    surge_max_comments: Mapped[int] = mapped_column(default=200, server_default="200")
+    surge_held_rate: Mapped[float] = mapped_column(
+        sa.Float, default=0.6, server_default="0.6"
+    )
+    # Bumped on every change that alters how the site's threads render (time zone).
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")
@@ -107,6 +125,12 @@ class Thread(db.Model):  # type: ignore[name-defined,misc]
     url: Mapped[str] = mapped_column(sa.String(2000), default="")
     title: Mapped[str] = mapped_column(sa.String(300), default="")
     is_open: Mapped[bool] = mapped_column(default=True)
+    premoderate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # When the surge guard switched the thread to pre-moderation (None: it has not).
+    surge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped in the same transaction as every change readers could see: the read
+    # path's cache keys and ETags carry it, so a change is never served stale.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(back_populates="threads")
@@ -125,6 +149,10 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
         ),
         sa.Index("ix_comments_status_created", "status", "created_at"),
         sa.Index("ix_comments_thread_fingerprint", "thread_id", "fingerprint"),
+        # Author history and bans: a handle's or an email's comments, newest first.
+        sa.Index("ix_comments_handle_created", "handle", "created_at"),
+        sa.Index("ix_comments_email_created", "email", "created_at"),
+        sa.Index("ix_comments_network_created", "network_key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,8 +182,22 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     claimed_by: Mapped[str | None] = mapped_column(sa.String(120))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     screen_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # HMAC of the poster's network (ratelimits.network_key): bans and history,
+    # never the address itself.
+    network_key: Mapped[str | None] = mapped_column(sa.String(40))
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    report_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A moderator who opened the comment holds it for a few minutes; the queue
+    # skips it for everyone else until then.
+    review_moderator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("moderators.id")
+    )
+    review_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship(back_populates="comments")
+    review_moderator: Mapped[Moderator | None] = relationship(
+        foreign_keys=[review_moderator_id]
+    )
     parent: Mapped[Comment | None] = relationship(remote_side=[id])
     scores: Mapped[list[Score]] = relationship(
         back_populates="comment", order_by="Score.id", cascade="all, delete-orphan"
@@ -165,6 +207,9 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     )
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="comment", order_by="Decision.id", cascade="all, delete-orphan"
+    )
+    reports: Mapped[list[Report]] = relationship(
+        back_populates="comment", order_by="Report.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -203,6 +248,21 @@ class RuleHit(db.Model):  # type: ignore[name-defined,misc]
     comment: Mapped[Comment] = relationship(back_populates="rule_hits")
 
 
+class Role(StrEnum):
+    """Admins run settings, moderators and every site; moderators work their sites."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+moderator_sites = sa.Table(
+    "moderator_sites",
+    db.metadata,
+    sa.Column("moderator_id", sa.ForeignKey("moderators.id"), primary_key=True),
+    sa.Column("site_id", sa.ForeignKey("sites.id"), primary_key=True),
+)
+
+
 class Moderator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     """A person who works the queue."""
 
@@ -213,11 +273,35 @@ class Moderator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(sa.String(100))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    role: Mapped[Role] = mapped_column(
+        _enum(Role, "moderator_role"),
+        default=Role.MODERATOR,
+        server_default="moderator",
+    )
+    # Part of the session's user id: a new one (logout, password change) ends
+    # every session signed with the old.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(32), default=lambda: secrets.token_hex(16), server_default=""
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(secondary=moderator_sites)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive moderators cannot log in
         return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def get_id(self) -> str:
+        """Flask-Login: the id and the session token, checked on every request."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session this moderator has open, everywhere."""
+        self.session_token = secrets.token_hex(16)
 
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash (werkzeug's default), never the password."""
@@ -249,3 +333,134 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
 
     comment: Mapped[Comment] = relationship(back_populates="decisions")
     moderator: Mapped[Moderator | None] = relationship()
+
+
+class ReportReason(StrEnum):
+    """Why a reader reports a published comment."""
+
+    ABUSE = "abuse"
+    SPAM = "spam"
+    OFF_TOPIC = "off-topic"
+    OTHER = "other"
+
+
+class Report(db.Model):  # type: ignore[name-defined,misc]
+    """A reader's report of a published comment; one per reader and comment."""
+
+    __tablename__ = "reports"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "reporter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id"), index=True)
+    reason: Mapped[ReportReason] = mapped_column(_enum(ReportReason, "report_reason"))
+    text: Mapped[str] = mapped_column(sa.String(500), default="")
+    # HMAC of the reporter's network: counts one reader once, names no one.
+    reporter_key: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    comment: Mapped[Comment] = relationship(back_populates="reports")
+
+
+class BanKind(StrEnum):
+    """What a ban matches: a handle, an email, or a hashed network."""
+
+    HANDLE = "handle"
+    EMAIL = "email"
+    NETWORK = "network"
+
+
+class Ban(db.Model):  # type: ignore[name-defined,misc]
+    """A reader kept from posting, for a while or for good; lifted, never deleted."""
+
+    __tablename__ = "bans"
+    __table_args__ = (sa.Index("ix_bans_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: every site.
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
+    kind: Mapped[BanKind] = mapped_column(_enum(BanKind, "ban_kind"))
+    # A lower-cased handle or email, or a network key (never a raw address).
+    value: Mapped[str] = mapped_column(sa.String(254))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: until lifted.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
+
+    site: Mapped[Site | None] = relationship()
+    created_by: Mapped[Moderator | None] = relationship(foreign_keys=[created_by_id])
+    lifted_by: Mapped[Moderator | None] = relationship(foreign_keys=[lifted_by_id])
+
+
+class Trust(StrEnum):
+    """How a handle's comments are treated beyond the screen."""
+
+    AUTO = "auto"  # trusted after the site's trust_after approved comments
+    TRUSTED = "trusted"  # clean comments skip the queue
+    UNTRUSTED = "untrusted"  # never trusted by count
+
+
+class Handle(db.Model):  # type: ignore[name-defined,misc]
+    """A moderator's standing settings for one handle on one site."""
+
+    __tablename__ = "handles"
+    __table_args__ = (sa.UniqueConstraint("site_id", "handle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
+    # Lower-cased, as readers.handle_key() makes it.
+    handle: Mapped[str] = mapped_column(sa.String(40))
+    premoderate: Mapped[bool] = mapped_column(default=False)
+    trust: Mapped[Trust] = mapped_column(
+        _enum(Trust, "handle_trust"), default=Trust.AUTO
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+    site: Mapped[Site] = relationship()
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Who did what, when, with the state before and after: decisions, bans,
+    settings, roles. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_created", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None for the system (the screen, the surge guard, a reader's own edit).
+    moderator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("moderators.id"), index=True
+    )
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
+    target_type: Mapped[str] = mapped_column(sa.String(20))
+    target_id: Mapped[str] = mapped_column(sa.String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    moderator: Mapped[Moderator | None] = relationship()
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    """A moderation API token: shown once when made, only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(sa.ForeignKey("moderators.id"))
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The first characters, so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    moderator: Mapped[Moderator] = relationship()
