@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, Defaults, from_environment, load_secret_key
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
     with app.app_context():
         _tune_sqlite(db.engine)
 
@@ -89,6 +90,17 @@ def _fill_defaults(app: Flask) -> None:
         app.config["SECRET_KEY"] = load_secret_key(instance)
     if not app.config.get("MODEL_DIR"):
         app.config["MODEL_DIR"] = str(instance / "models")
+
+
+def _select_locale() -> str:
+    """The embed's `lang` parameter, else the browser's preference, else English."""
+    from flask import current_app, request
+
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang", "")
+    if asked in languages:
+        return asked
+    return request.accept_languages.best_match(languages) or languages[0]
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:

@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from .audit import record
 from .errors import InvalidInput, InvalidTransition, NotFound, ThreadClosed
 from .extensions import db
 from .models import Comment, CommentStatus, Decision, Moderator, Site, Thread, utcnow
 from .readers import read_receipt
 from .rendering import render_body
+from .revisions import bump_threads
 from .screening.rules import normalise_for_repeat
 
 logger = logging.getLogger(__name__)
@@ -209,6 +211,18 @@ def decide(
             reason=reason,
         )
     )
+    record(
+        f"comment.{to_status.value}",
+        "comment",
+        comment.id,
+        moderator=moderator,
+        site_id=comment.thread.site_id,
+        before={"status": current.value},
+        after={"status": to_status.value},
+        reason=reason,
+    )
+    if CommentStatus.PUBLISHED in (current, to_status):
+        bump_threads([comment.thread_id])
     db.session.commit()
     db.session.refresh(comment)
     logger.info(

@@ -38,6 +38,7 @@ from .models import (
     Thread,
     utcnow,
 )
+from .revisions import bump_threads
 from .screening.base import Action, Draft, Policy
 from .screening.pipeline import Screener, ScreeningFailed, Verdict
 
@@ -222,6 +223,14 @@ def _record(
     for model, values in rows.items():
         if values:  # executemany: one round trip per table, not per row
             db.session.execute(sa.insert(model), values)
+    # Newly published comments change what their threads' readers see.
+    bump_threads(
+        comment.thread_id
+        for (status, _), group in groups.items()
+        if status is CommentStatus.PUBLISHED
+        for comment in group
+        if comment.id in stored
+    )
     db.session.commit()
     db.session.expire_all()
     for (status, _), group in groups.items():

@@ -35,11 +35,15 @@ _ACTIONS = {"approve": CommentStatus.PUBLISHED, "reject": CommentStatus.REJECTED
 
 @login_manager.user_loader
 def load_moderator(moderator_id: str) -> Moderator | None:
-    """Flask-Login: the moderator behind a session."""
+    """Flask-Login: the moderator behind a session, while its token is current."""
+    number, _, token = moderator_id.partition(":")
     try:
-        return db.session.get(Moderator, int(moderator_id))
+        moderator = db.session.get(Moderator, int(number))
     except ValueError:
         return None
+    if moderator is None or not token or token != moderator.session_token:
+        return None  # logged out elsewhere, or the password changed
+    return moderator
 
 
 def waited(since: datetime) -> str:
