@@ -36,6 +36,12 @@ def register(app: Flask) -> None:
     from .model_cli import register as register_model_commands
 
     register_model_commands(app)
+    from .admin.cli import register as register_admin_commands
+
+    register_admin_commands(app)
+    from .porting.cli import register as register_porting_commands
+
+    register_porting_commands(app)
 
 
 T = TypeVar("T")
