@@ -38,9 +38,11 @@ from .models import (
     Thread,
     utcnow,
 )
+from .people import premoderation
 from .revisions import bump_threads
 from .screening.base import Action, Draft, Policy
 from .screening.pipeline import Screener, ScreeningFailed, Verdict
+from .sites import surge_guard
 
 logger = logging.getLogger(__name__)
 
@@ -158,13 +160,25 @@ def screen_claimed(
     if not comments:
         return
     repeats = _repeats(comments)
+    # Thread pre-moderation and handle standing: two queries for the batch.
+    premoderate = premoderation(comments)
+    touched = {c.thread_id for c in comments}
     by_site: dict[int, list[Comment]] = {}
     for comment in comments:
         by_site.setdefault(comment.thread.site_id, []).append(comment)
     timeout = current_app.config["SCREEN_TIMEOUT"]
     for group in by_site.values():
         policy: Policy = group[0].thread.site.policy()
-        drafts = [Draft(c.body, c.handle, is_repeat=c.id in repeats) for c in group]
+        drafts = [
+            Draft(
+                c.body,
+                c.handle,
+                is_repeat=c.id in repeats,
+                premoderate=premoderate[c.id][0],
+                premoderate_reason=premoderate[c.id][1],
+            )
+            for c in group
+        ]
         try:
             verdicts: list[Verdict | ScreeningFailed] = list(
                 screener.screen(drafts, policy, timeout=timeout)
@@ -173,6 +187,8 @@ def screen_claimed(
             logger.exception("screening failed for comments %s", [c.id for c in group])
             verdicts = [error] * len(group)
         _record(group, verdicts, stats)
+    # After the verdicts are stored: a flooded thread holds its next comments.
+    surge_guard(touched)
 
 
 def _record(

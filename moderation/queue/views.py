@@ -1,29 +1,50 @@
-"""Moderators: log in, work the held queue, decide, see every decision."""
+"""Moderators: log in, work the queues, claim, decide, undo, see every decision."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
 
-from ..comments import decide
+from ..admin.sessions import account_limit
+from ..comments import claim, decide, release, undo
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db, limiter, login_manager
-from ..models import Comment, CommentStatus, Moderator, Thread, utcnow
-from .forms import DecisionForm, LoginForm
+from ..models import Comment, CommentStatus, Decision, Moderator, Site, utcnow
+from ..screening.base import DEFAULT_THRESHOLDS
+from .access import can_moderate, require_site, site_ids
+from .forms import (
+    REJECT_REASONS,
+    BulkForm,
+    ClaimForm,
+    DecisionForm,
+    LoginForm,
+    UndoForm,
+)
 from .highlight import highlight
+from .queries import (
+    COUNT_CAP,
+    QUEUES,
+    Filters,
+    author_history,
+    counts,
+    neighbour,
+    queue_page,
+)
 
 bp = Blueprint("queue", __name__, url_prefix="/mod")
 
@@ -31,6 +52,7 @@ login_manager.login_view = "queue.login"
 login_manager.login_message = "Please log in to see the queue."
 
 _ACTIONS = {"approve": CommentStatus.PUBLISHED, "reject": CommentStatus.REJECTED}
+BULK_MAX = 200  # one page is 25: enough for a selection across a few pages
 
 
 @login_manager.user_loader
@@ -61,11 +83,16 @@ def waited(since: datetime) -> str:
 
 @bp.app_context_processor
 def helpers() -> dict[str, object]:
-    return {"highlight": highlight, "waited": waited}
+    return {
+        "highlight": highlight,
+        "waited": waited,
+        "reject_reasons": REJECT_REASONS,
+    }
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@account_limit  # failures per account, whatever the network (admin/sessions.py)
 def login() -> ResponseReturnValue:
     """Log a moderator in."""
     form = LoginForm()
@@ -89,7 +116,12 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    """End the moderator's session."""
+    """End this session; with `everywhere`, every session of this moderator."""
+    if request.form.get("everywhere"):
+        # A new session token: every cookie signed with the old one stops working.
+        current_user.end_sessions()
+        db.session.commit()
+        flash("You are logged out everywhere.", "ok")
     logout_user()
     return redirect(url_for("queue.login"))
 
@@ -97,86 +129,263 @@ def logout() -> ResponseReturnValue:
 @bp.get("/")
 @login_required
 def index() -> str:
-    """Held comments, oldest first, with everything needed to decide."""
-    held = db.session.scalars(
-        sa.select(Comment)
-        .where(Comment.status == CommentStatus.HELD)
-        .order_by(Comment.created_at, Comment.id)
-        .options(
-            selectinload(Comment.scores),
-            selectinload(Comment.rule_hits),
-            selectinload(Comment.thread).selectinload(Thread.site),
-        )
-        .limit(100)
-    ).all()
-    total = db.session.scalar(
-        sa.select(sa.func.count()).where(Comment.status == CommentStatus.HELD)
-    )
+    """A queue (held by default), filtered, oldest first, a keyset page at a time."""
+    filters = Filters.parse(request.args)
     return render_template(
         "queue/index.html",
-        comments=held,
-        total=total,
+        page=queue_page(filters, current_user),
+        filters=filters,
+        counts=counts(filters, current_user, _count_cap()),
+        queues=QUEUES,
+        sites=_visible_sites(),
+        labels=list(DEFAULT_THRESHOLDS),
         screener=current_app.extensions["screener"],
-        form=DecisionForm(),
+        form=DecisionForm(formdata=None),
+        bulk=BulkForm(formdata=None),
     )
+
+
+@bp.get("/counts")
+@login_required
+def queue_counts() -> ResponseReturnValue:
+    """Each queue's count under the given filters, for the tabs' live refresh."""
+    filters = Filters.parse(request.args)
+    found = counts(filters, current_user, _count_cap())
+    return jsonify(queues={name: count.as_json() for name, count in found.items()})
+
+
+def _count_cap() -> int:
+    """Tabs count exactly up to this, then say "N+" (QUEUE_COUNT_CAP)."""
+    return int(current_app.config.get("QUEUE_COUNT_CAP", COUNT_CAP))
+
+
+def _visible_sites() -> list[Site]:
+    allowed = site_ids(current_user)
+    statement = sa.select(Site).order_by(Site.name)
+    if allowed is not None:
+        statement = statement.where(Site.id.in_(allowed or {-1}))
+    return list(db.session.scalars(statement))
 
 
 def _comment_or_404(comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         raise NotFound(f"No comment {comment_id}.")
+    require_site(current_user, comment.thread.site_id)
     return comment
+
+
+def _reviewable(comment: Comment) -> bool:
+    """Held or reported: what a moderator opens to decide, and so claims."""
+    return comment.status is CommentStatus.HELD or (
+        comment.status is CommentStatus.PUBLISHED
+        and any(report.resolved_at is None for report in comment.reports)
+    )
+
+
+def _render_comment(comment: Comment, status: int = 200) -> ResponseReturnValue:
+    held = Filters()
+    return render_template(
+        "queue/comment.html",
+        comment=comment,
+        form=DecisionForm(formdata=None),
+        screener=current_app.extensions["screener"],
+        histories=author_history(comment, current_user),
+        claim_holder=_claim_holder(comment),
+        next_item=neighbour(comment, current_user, held, forward=True),
+        previous_item=neighbour(comment, current_user, held, forward=False),
+    ), status
+
+
+def _claim_holder(comment: Comment) -> Moderator | None:
+    """The other moderator whose live claim this comment is under, if any."""
+    holder, until = comment.review_moderator, comment.review_until
+    if holder is None or holder.id == current_user.id or until is None:
+        return None
+    return holder if until > utcnow() else None
 
 
 @bp.get("/comments/<int:comment_id>")
 @login_required
-def comment(comment_id: int) -> str:
-    """One comment: its text, thread, scores, rule hits and every decision."""
-    return render_template(
-        "queue/comment.html",
-        comment=_comment_or_404(comment_id),
-        form=DecisionForm(),
-        screener=current_app.extensions["screener"],
-    )
+def comment(comment_id: int) -> ResponseReturnValue:
+    """One comment with everything needed to decide it; opening it claims it."""
+    comment = _comment_or_404(comment_id)
+    if _reviewable(comment):
+        claim(comment, current_user, current_app.config.get("CLAIM_MINUTES", 5))
+    return _render_comment(comment)
+
+
+@bp.post("/comments/<int:comment_id>/claim")
+@login_required
+def claim_comment(comment_id: int) -> ResponseReturnValue:
+    """Claim a comment focused in the list (JSON); optionally give back the last."""
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("release must be a comment id.")
+    comment = _comment_or_404(comment_id)
+    if form.release.data and form.release.data != comment_id:
+        previous = db.session.get(Comment, form.release.data)
+        if previous is not None:
+            release(previous, current_user)
+    taken = claim(comment, current_user, current_app.config.get("CLAIM_MINUTES", 5))
+    holder = comment.review_moderator
+    return jsonify(
+        claimed=taken,
+        by=holder.name if holder is not None else None,
+        until=comment.review_until.isoformat() if comment.review_until else None,
+    ), (200 if taken else 409)
 
 
 @bp.post("/comments/<int:comment_id>/decision")
 @login_required
 def decision(comment_id: int) -> ResponseReturnValue:
-    """Approve or reject a comment, with a reason."""
+    """Approve, or reject with a listed reason; 409 if stale or claimed by another."""
     comment = _comment_or_404(comment_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        raise InvalidInput(
-            "Choose approve or reject; a reason has at most 1,000 characters."
-        )
-    expected = None
-    if form.expected.data:
-        try:
-            expected = CommentStatus(form.expected.data)
-        except ValueError as error:
-            raise InvalidInput("Unknown comment status.") from error
+        raise InvalidInput(_form_problem(form), form.errors)
+    expected = _status(form.expected.data) if form.expected.data else None
     try:
         decide(
             comment,
             current_user,
             _ACTIONS[form.action.data],
-            reason=(form.reason.data or "").strip(),
+            reason=form.full_reason(),
             expected=expected,
         )
     except InvalidTransition as error:
-        # Someone decided first, or the page was stale: show the comment as it is now.
+        # Someone decided or claimed it first, or the page was stale: show the
+        # comment as it is now, with why.
         flash(error.message, "error")
-        db.session.refresh(comment)
-        return render_template(
-            "queue/comment.html",
-            comment=comment,
-            form=DecisionForm(formdata=None),
-            screener=current_app.extensions["screener"],
-        ), 409
+        db.session.expire_all()
+        return _render_comment(_comment_or_404(comment_id), 409)
+    _offer_undo(comment)
     verb = "Approved" if form.action.data == "approve" else "Rejected"
     flash(f"{verb} comment {comment.id} by {comment.handle}.", "ok")
     return redirect(_safe_next() or url_for("queue.index")), 303
+
+
+def _status(raw: str) -> CommentStatus:
+    try:
+        return CommentStatus(raw)
+    except ValueError as error:
+        raise InvalidInput(f"Unknown comment status {raw[:20]!r}.") from error
+
+
+def _form_problem(form: DecisionForm | BulkForm) -> str:
+    if "reason_code" in form.errors:
+        return "Choose why the comment is rejected."
+    return "Choose approve or reject; notes have at most 1,000 characters."
+
+
+@bp.post("/bulk")
+@login_required
+def bulk() -> ResponseReturnValue:
+    """Approve or reject the checked comments, each through decide()."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_form_problem(form), form.errors)
+    picked = request.form.getlist("ids")
+    if not picked:
+        raise InvalidInput("Select at least one comment.")
+    if len(picked) > BULK_MAX:
+        raise InvalidInput(f"Select at most {BULK_MAX} comments at once.")
+    seen: list[tuple[int, CommentStatus]] = []
+    for item in picked:
+        number, _, status = item.partition(":")
+        if not number.isdigit():
+            raise InvalidInput(f"Bad selection {item[:40]!r}.")
+        seen.append((int(number), _status(status)))
+    done = conflicted = missing = 0
+    for comment_id, expected in seen:
+        comment = db.session.get(Comment, comment_id)
+        if comment is None or not can_moderate(current_user, comment.thread.site_id):
+            missing += 1
+            continue
+        try:
+            decide(
+                comment,
+                current_user,
+                _ACTIONS[form.action.data],
+                reason=form.full_reason(),
+                expected=expected,
+            )
+            done += 1
+        except InvalidTransition:
+            conflicted += 1
+    verb = "Approved" if form.action.data == "approve" else "Rejected"
+    message = f"{verb} {done} of {len(seen)} comments."
+    if conflicted:
+        message += (
+            f" {conflicted} had been decided or claimed by someone else and were"
+            " left as they are."
+        )
+    if missing:
+        message += f" {missing} could not be found."
+    flash(message, "ok" if done == len(seen) else "error")
+    return redirect(_safe_next() or url_for("queue.index")), 303
+
+
+def _offer_undo(comment: Comment) -> None:
+    """Remember this moderator's last decision so the next page offers its undo."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(Decision.id)).where(
+            Decision.comment_id == comment.id,
+            Decision.moderator_id == current_user.id,
+        )
+    )
+    session["undo"] = {"decision": last, "comment": comment.id}
+
+
+@bp.app_context_processor
+def undo_offer() -> dict[str, object]:
+    """The undo toast's data while the window is open: decision id, seconds left."""
+
+    def offer() -> dict[str, object] | None:
+        if not current_user.is_authenticated or "undo" not in session:
+            return None
+        remembered = session["undo"]
+        decision = db.session.get(Decision, remembered.get("decision") or 0)
+        window = float(current_app.config.get("UNDO_SECONDS", 30))
+        if decision is None:
+            return None
+        left = window - (utcnow() - decision.created_at).total_seconds()
+        if left <= 0:
+            session.pop("undo", None)
+            return None
+        return {
+            "decision": decision,
+            "seconds": int(left),
+            "until": (decision.created_at + timedelta(seconds=window)).isoformat(),
+        }
+
+    return {"undo_offer": offer}
+
+
+@bp.post("/decisions/<int:decision_id>/undo")
+@login_required
+def undo_decision(decision_id: int) -> ResponseReturnValue:
+    """Revert the moderator's own last decision within UNDO_SECONDS; 409 after."""
+    UndoForm()  # CSRF is checked for every POST; the form has nothing else
+    decision = db.session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(f"No decision {decision_id}.")
+    require_site(current_user, decision.comment.thread.site_id)
+    comment = undo(
+        decision, current_user, float(current_app.config.get("UNDO_SECONDS", 30))
+    )
+    session.pop("undo", None)
+    flash(f"Undone: comment {comment.id} is {comment.status.value} again.", "ok")
+    return redirect(_safe_next() or url_for("queue.index")), 303
+
+
+@bp.app_template_global()
+def ban_url(comment_id: int) -> str | None:
+    """The ban form for a comment's author, when the people pages are installed."""
+    try:
+        return url_for("people.new_ban", comment_id=comment_id)
+    except BuildError:
+        return None
 
 
 def _safe_next() -> str | None:

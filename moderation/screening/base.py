@@ -49,6 +49,11 @@ class Draft:
     handle: str = ""
     # True when the same (normalised) body is already in the same thread.
     is_repeat: bool = False
+    # Pre-moderation decided for this comment (its thread, its handle's standing):
+    # None leaves it to the policy; True holds a clean comment, giving
+    # premoderate_reason; False lets a clean comment through (a trusted handle).
+    premoderate: bool | None = None
+    premoderate_reason: str = ""
 
 
 DEFAULT_THRESHOLDS: Mapping[str, float] = {

@@ -37,9 +37,15 @@ class Verdict:
 
 
 def judge(
-    hits: Sequence[RuleHit], scores: dict[str, float], policy: Policy
+    hits: Sequence[RuleHit],
+    scores: dict[str, float],
+    policy: Policy,
+    draft: Draft | None = None,
 ) -> tuple[Action, tuple[str, ...]]:
-    """Combine rule hits and scores under a site's policy into one action."""
+    """Combine rule hits and scores under a site's policy into one action.
+
+    A draft's own `premoderate` (thread, handle standing) overrides the policy's.
+    """
     action = Action.PUBLISH
     reasons: list[str] = []
     for hit in hits:
@@ -61,8 +67,13 @@ def judge(
             f"toxicity {toxicity:.2f} ≥ {policy.reject_threshold:.2f} (reject)"
         )
         action = Action.REJECT
-    if policy.premoderate and action is Action.PUBLISH:
-        reasons.append("pre-moderated: every comment is reviewed")
+    premoderate = policy.premoderate
+    reason = "pre-moderated: every comment is reviewed"
+    if draft is not None and draft.premoderate is not None:
+        premoderate = draft.premoderate
+        reason = draft.premoderate_reason or reason
+    if premoderate and action is Action.PUBLISH:
+        reasons.append(reason)
         action = Action.HOLD
     return action, tuple(reasons)
 
@@ -80,8 +91,8 @@ def screen(
             f"{classifier.name} returned {len(scores)} scores for {len(drafts)} texts"
         )
     verdicts = []
-    for draft_hits, draft_scores in zip(hits, scores, strict=True):
-        action, reasons = judge(draft_hits, draft_scores, policy)
+    for draft, draft_hits, draft_scores in zip(drafts, hits, scores, strict=True):
+        action, reasons = judge(draft_hits, draft_scores, policy, draft)
         verdicts.append(
             Verdict(
                 action=action,

@@ -1,0 +1,1 @@
+"""Admins: moderators, roles, sites, API tokens; everyone: the audit log, passwords."""

@@ -1,0 +1,354 @@
+"""Moderation JSON API under /api/v1/moderation, for scripts and tools.
+
+Every request carries `Authorization: Bearer TOKEN` (see tokens.py) and acts as
+the token's moderator: their role and sites apply exactly as in the UI. No
+cookie is read or set, so there is no CSRF to guard against (the blueprint is
+exempt); a browser page on another site cannot add the header without CORS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from ..comments import decide
+from ..errors import InvalidInput, ModerationError, NotFound, Unauthorized
+from ..extensions import db, limiter
+from ..models import Ban, BanKind, Comment, CommentStatus, Moderator, Site
+from ..people import ban, get_ban, lift_ban
+from ..queue.access import require_site
+from ..queue.queries import QUEUES, Cursor, Filters, queue_page
+from ..ratelimits import network_key
+from ..tokens import authenticate
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("modapi", __name__, url_prefix="/api/v1/moderation")
+
+# Per token (or per network without one); MODERATION_RATELIMIT_MODERATION_API
+# overrides it. Generous for a triage script, a brake on a runaway loop.
+DEFAULT_LIMIT = "120 per minute;2000 per hour"
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+MAX_BAN_DAYS = 3650
+# API status names -> the queue tabs they read.
+QUEUE_NAMES = {
+    "held": "held",
+    "published": "approved",
+    "rejected": "rejected",
+    "reported": "reported",
+}
+ACTIONS = {"approve": CommentStatus.PUBLISHED, "reject": CommentStatus.REJECTED}
+REALM = 'Bearer realm="moderation"'
+
+
+class BadRequest(ModerationError):
+    """A body that is not JSON, or not a JSON object."""
+
+    code = "bad_request"
+
+
+def _limit_key() -> str:
+    """The presented token's hash (never the token), else the client's network."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        digest = hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+        return f"token:{digest}"
+    return network_key()
+
+
+# Shared: one count per token across every route of the blueprint.
+limiter.shared_limit(
+    lambda: current_app.config.get("RATELIMIT_MODERATION_API", DEFAULT_LIMIT),
+    key_func=_limit_key,
+    scope="moderation-api",
+)(bp)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    g.api_moderator = authenticate(request.headers.get("Authorization"))
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(Unauthorized)
+def _unauthorized(error: Unauthorized) -> ResponseReturnValue:
+    # RFC 6750: say which scheme, and that the token (if any) was refused.
+    challenge = REALM
+    if request.headers.get("Authorization"):
+        challenge += ', error="invalid_token"'
+    response = jsonify(error=error.code, message=error.message)
+    response.headers["WWW-Authenticate"] = challenge
+    return response, 401
+
+
+def _moderator() -> Moderator:
+    moderator: Moderator = g.api_moderator
+    return moderator
+
+
+def _json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object (400 otherwise)."""
+    if not request.is_json:
+        raise BadRequest("Send JSON (Content-Type: application/json).")
+    try:
+        payload = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as error:
+        raise BadRequest(f"The body is not valid JSON: {error}.") from error
+    if not isinstance(payload, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return payload
+
+
+def _text(payload: dict[str, Any], name: str, limit: int = 1000) -> str:
+    value = payload.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} is a string.", {name: ["Must be a string."]})
+    if len(value) > limit:
+        message = f"{name} has at most {limit:,} characters."
+        raise InvalidInput(message, {name: [message]})
+    return value.strip()
+
+
+def _id(raw: str, what: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"No {what} {raw[:20]!r}.")
+    return int(raw)
+
+
+def _site(slug: str) -> Site:
+    site = db.session.scalar(sa.select(Site).filter_by(slug=slug))
+    if site is None:
+        raise NotFound(f"No site called {slug[:64]!r}.")
+    return site
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    """A comment as a moderator sees it: text, author, evidence, standing."""
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "site": comment.thread.site.slug,
+        "thread": {
+            "id": comment.thread.id,
+            "key": comment.thread.key,
+            "title": comment.thread.title,
+            "url": comment.thread.url,
+        },
+        "handle": comment.handle,
+        # Moderators see it in the UI; the API gives it to the same people.
+        "email": comment.email,
+        "created_at": comment.created_at.isoformat(),
+        "status": comment.status.value,
+        "body": comment.body,
+        "html": comment.html,
+        "classifier": comment.classifier,
+        "scores": {score.label: score.value for score in comment.scores},
+        "rule_hits": [
+            {
+                "rule": hit.rule,
+                "action": hit.action,
+                "reason": hit.reason,
+                "spans": [
+                    {"start": span[0], "end": span[1], "text": span[2]}
+                    for span in hit.spans or []
+                ],
+            }
+            for hit in comment.rule_hits
+        ],
+        "report_count": comment.report_count,
+    }
+
+
+def ban_json(entry: Ban) -> dict[str, Any]:
+    """A ban as the API answers it."""
+    return {
+        "id": entry.id,
+        "site": entry.site.slug if entry.site is not None else None,
+        "kind": entry.kind.value,
+        "value": entry.value,
+        "reason": entry.reason,
+        "created_at": entry.created_at.isoformat(),
+        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
+        "lifted_at": entry.lifted_at.isoformat() if entry.lifted_at else None,
+    }
+
+
+@bp.get("/queue")
+def queue() -> ResponseReturnValue:
+    """A page of comments in one state, on the token's moderator's sites."""
+    moderator = _moderator()
+    status = request.args.get("status") or "held"
+    if status not in QUEUE_NAMES:
+        raise InvalidInput(
+            "status is one of held, published, rejected, reported.",
+            {"status": [f"Unknown status {status[:40]!r}."]},
+        )
+    raw_limit = request.args.get("limit") or str(DEFAULT_PAGE)
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+        raise InvalidInput(
+            f"limit is a whole number from 1 to {MAX_PAGE}.",
+            {"limit": [f"From 1 to {MAX_PAGE}."]},
+        )
+    site_id = None
+    if slug := request.args.get("site"):
+        site = _site(slug)
+        require_site(moderator, site.id)
+        site_id = site.id
+    cursor = request.args.get("cursor")
+    filters = Filters(
+        queue=QUEUES[QUEUE_NAMES[status]],
+        site=site_id,
+        # Held comments oldest first (as the queue works them), the rest newest.
+        newest=status != "held",
+        # A colleague's claim in the UI does not hide a comment from the API.
+        show_claimed=True,
+        after=Cursor.decode(cursor) if cursor else None,
+    )
+    found = queue_page(filters, moderator, size=int(raw_limit))
+    return jsonify(
+        comments=[comment_json(comment) for comment in found.comments],
+        next_cursor=found.next.encode() if found.next else None,
+    )
+
+
+@bp.post("/comments/<comment_id>/decision")
+def decision(comment_id: str) -> ResponseReturnValue:
+    """Approve or reject a comment: the same Decision and audit rows as the UI."""
+    moderator = _moderator()
+    comment = db.session.get(Comment, _id(comment_id, "comment"))
+    if comment is None:
+        raise NotFound(f"No comment {comment_id}.")
+    require_site(moderator, comment.thread.site_id)
+    payload = _json_object()
+    action = payload.get("action")
+    if action not in ACTIONS:
+        raise InvalidInput(
+            'action is "approve" or "reject".',
+            {"action": ['Must be "approve" or "reject".']},
+        )
+    expected = None
+    if (raw_expected := payload.get("expected")) is not None:
+        try:
+            expected = CommentStatus(raw_expected)
+        except ValueError as error:
+            raise InvalidInput(
+                "expected is a comment status.", {"expected": ["Unknown status."]}
+            ) from error
+    decided = decide(
+        comment,
+        moderator,
+        ACTIONS[action],
+        reason=_text(payload, "reason"),
+        expected=expected,
+    )
+    logger.info("API decision on comment %s by moderator %s", decided.id, moderator.id)
+    return jsonify(comment_json(decided))
+
+
+def _ban_target(
+    payload: dict[str, Any], kind: BanKind, moderator: Moderator
+) -> tuple[str, Site | None]:
+    """The value to ban and the comment's site, from `value` or `comment_id`."""
+    if (comment_id := payload.get("comment_id")) is not None:
+        if isinstance(comment_id, bool) or not isinstance(comment_id, int):
+            raise InvalidInput(
+                "comment_id is a number.", {"comment_id": ["Must be a number."]}
+            )
+        comment = db.session.get(Comment, comment_id)
+        if comment is None:
+            raise NotFound(f"No comment {comment_id}.")
+        require_site(moderator, comment.thread.site_id)
+        # The network key is a keyed hash already: moderators never see an address.
+        value = {
+            BanKind.HANDLE: comment.handle,
+            BanKind.EMAIL: comment.email,
+            BanKind.NETWORK: comment.network_key,
+        }[kind]
+        if not value:
+            raise InvalidInput(
+                f"Comment {comment.id} has no {kind.value} to ban.",
+                {"kind": [f"The comment has no {kind.value}."]},
+            )
+        return value, comment.thread.site
+    value = payload.get("value")
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(
+            "Give the value to ban, or a comment_id to take it from.",
+            {"value": ["A string, or send comment_id instead."]},
+        )
+    return value, None
+
+
+@bp.post("/bans")
+def create_ban() -> ResponseReturnValue:
+    """Ban a handle, email or network (from a comment) on a site or every site."""
+    moderator = _moderator()
+    payload = _json_object()
+    try:
+        kind = BanKind(payload.get("kind"))
+    except ValueError as error:
+        raise InvalidInput(
+            "kind is handle, email or network.",
+            {"kind": ["One of handle, email, network."]},
+        ) from error
+    value, comment_site = _ban_target(payload, kind, moderator)
+    raw_site = payload.get("site")
+    site: Site | None
+    if raw_site == "*":
+        site = None  # every site (admins only; the service checks)
+    elif isinstance(raw_site, str) and raw_site:
+        site = _site(raw_site)
+    elif raw_site is None and comment_site is not None:
+        site = comment_site
+    else:
+        raise InvalidInput(
+            'site is a site\'s slug, or "*" for every site.',
+            {"site": ['A slug, or "*".']},
+        )
+    days = payload.get("duration_days")
+    if days is not None and (
+        isinstance(days, bool)
+        or not isinstance(days, int)
+        or not 1 <= days <= MAX_BAN_DAYS
+    ):
+        raise InvalidInput(
+            f"duration_days is a whole number from 1 to {MAX_BAN_DAYS}, "
+            "or null for a ban until lifted.",
+            {"duration_days": [f"From 1 to {MAX_BAN_DAYS}, or null."]},
+        )
+    entry = ban(
+        site,
+        kind,
+        value,
+        moderator=moderator,
+        reason=_text(payload, "reason"),
+        duration=timedelta(days=days) if days is not None else None,
+    )
+    return jsonify(ban_json(entry)), 201
+
+
+@bp.delete("/bans/<ban_id>")
+def delete_ban(ban_id: str) -> ResponseReturnValue:
+    """Lift a ban (it is kept, marked lifted); an optional JSON body gives a reason."""
+    moderator = _moderator()
+    entry = get_ban(_id(ban_id, "ban"))
+    reason = ""
+    if request.get_data():
+        reason = _text(_json_object(), "reason")
+    lifted = lift_ban(entry, moderator=moderator, reason=reason)
+    return jsonify(ban_json(lifted))

@@ -1,0 +1,1 @@
+"""Moderator insights: the shift dashboard and threshold calibration."""

@@ -1,0 +1,1 @@
+"""Moderators acting on people (bans, handles), threads and sites."""

@@ -1,0 +1,322 @@
+"""Moderator pages for people (bans, handles), threads and sites.
+
+Two blueprints under /mod: `people` (bans and handle standing) and `manage`
+(threads and site settings). Moderators act on the sites they work; only admins
+edit a site's settings or ban on every site.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from .. import people, sites
+from ..comments import get_site
+from ..errors import InvalidInput, InvalidTransition, NotFound
+from ..extensions import db
+from ..models import BanKind, Comment, Moderator, Site, Trust
+from ..queue.access import admin_required, require_site
+from .forms import BanForm, HandleForm, ReasonForm
+
+EVERY_SITE = "all"
+
+bp = Blueprint("people", __name__, url_prefix="/mod/people")
+manage = Blueprint("manage", __name__, url_prefix="/mod/manage")
+
+
+def _surging() -> list[object]:
+    """Surging threads for the banner (queried only when a page shows it)."""
+    if not current_user.is_authenticated:
+        return []
+    return list(sites.surging_threads(current_user))
+
+
+@manage.app_context_processor
+def surge_banner() -> dict[str, object]:
+    return {"surging_threads": _surging, "surge_form": ReasonForm}
+
+
+def _sites_of(moderator: Moderator) -> list[Site]:
+    """The sites a moderator works (all of them for an admin), by name."""
+    statement = sa.select(Site).order_by(Site.name, Site.id)
+    if not moderator.is_admin:
+        statement = statement.where(
+            Site.id.in_({site.id for site in moderator.sites} or {-1})
+        )
+    return list(db.session.scalars(statement))
+
+
+def _back(default: str) -> str:
+    """A redirect target on this site only (no open redirect)."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+# Bans ------------------------------------------------------------------------
+
+
+@bp.get("/bans")
+@login_required
+def bans() -> str:
+    """Active bans on the moderator's sites (all, with ?all=1), with lift buttons."""
+    show_all = request.args.get("all") == "1"
+    found = people.list_bans(current_user, active_only=not show_all)
+    return render_template(
+        "manage/bans.html",
+        bans=found,
+        show_all=show_all,
+        is_active=people.is_active,
+        may_lift=lambda ban: people.may_lift(current_user, ban),
+        form=ReasonForm(),
+        durations=people.DURATION_LABELS,
+    )
+
+
+def _ban_comment(raw: str | None) -> Comment | None:
+    """The comment a ban is made from, if any, which the moderator must work."""
+    if not raw:
+        return None
+    try:
+        comment = db.session.get(Comment, int(raw))
+    except ValueError as error:
+        raise InvalidInput("comment_id must be a number.") from error
+    if comment is None:
+        raise NotFound(f"No comment {raw}.")
+    require_site(current_user, comment.thread.site_id)
+    return comment
+
+
+def _ban_choices(form: BanForm, comment: Comment | None) -> None:
+    sites_choices = [
+        SelectChoice(str(site.id), site.name) for site in _sites_of(current_user)
+    ]
+    if current_user.is_admin:
+        sites_choices.append(SelectChoice(EVERY_SITE, "Every site"))
+    form.site.choices = sites_choices
+    if comment is not None:
+        kinds = [SelectChoice(BanKind.HANDLE.value, f"Handle: {comment.handle}")]
+        if comment.email:
+            kinds.append(SelectChoice(BanKind.EMAIL.value, f"Email: {comment.email}"))
+        if comment.network_key:
+            kinds.append(SelectChoice(BanKind.NETWORK.value, "This comment's network"))
+        form.kind.choices = kinds
+    else:
+        form.kind.choices = [
+            SelectChoice(BanKind.HANDLE.value, "Handle"),
+            SelectChoice(BanKind.EMAIL.value, "Email"),
+        ]
+
+
+def _render_ban_form(form: BanForm, comment: Comment | None, status: int = 200):
+    return render_template("manage/ban_form.html", form=form, comment=comment), status
+
+
+@bp.route("/bans/new", methods=["GET", "POST"])
+@login_required
+def new_ban() -> ResponseReturnValue:
+    """Ban a handle, an email or a comment's network (prefilled from ?comment_id=)."""
+    comment = _ban_comment(request.values.get("comment_id"))
+    form = BanForm()
+    _ban_choices(form, comment)
+    if request.method == "GET":
+        if comment is not None:
+            form.comment_id.data = str(comment.id)
+            form.site.data = str(comment.thread.site_id)
+        return _render_ban_form(form, comment)
+    if not form.validate_on_submit():
+        return _render_ban_form(form, comment, 400)
+    kind = BanKind(form.kind.data)
+    if comment is not None:
+        # The value is the comment's: a network key is never typed or shown.
+        value = {
+            BanKind.HANDLE: comment.handle,
+            BanKind.EMAIL: comment.email or "",
+            BanKind.NETWORK: comment.network_key or "",
+        }[kind]
+    else:
+        value = form.value.data or ""
+    # The choices were the moderator's sites: validation kept the rest out.
+    site = (
+        None
+        if form.site.data == EVERY_SITE
+        else db.session.get(Site, int(form.site.data))
+    )
+    duration: timedelta | None = people.DURATIONS[form.duration.data]
+    try:
+        made = people.ban(
+            site,
+            kind,
+            value,
+            moderator=current_user,
+            reason=form.reason.data or "",
+            duration=duration,
+        )
+    except InvalidInput as error:
+        form.value.errors = error.fields.get("value", [error.message])
+        return _render_ban_form(form, comment, 400)
+    how_long = people.DURATION_LABELS[form.duration.data].lower()
+    flash(f"Ban {made.id} made: {kind.value}, {how_long}.", "ok")
+    return redirect(url_for("people.bans")), 303
+
+
+@bp.post("/bans/<int:ban_id>/lift")
+@login_required
+def lift(ban_id: int) -> ResponseReturnValue:
+    """Lift a ban now, with an optional reason."""
+    found = people.get_ban(ban_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("A reason has at most 1,000 characters.")
+    try:
+        people.lift_ban(found, moderator=current_user, reason=form.reason.data or "")
+    except InvalidTransition as error:
+        flash(error.message, "error")
+        return redirect(url_for("people.bans")), 303
+    flash(f"Ban {found.id} lifted.", "ok")
+    return redirect(_back(url_for("people.bans"))), 303
+
+
+# Handles ---------------------------------------------------------------------
+
+
+def _site_for(slug: str) -> Site:
+    site = get_site(slug)
+    require_site(current_user, site.id)
+    return site
+
+
+@bp.route("/handles/<site>/<handle>", methods=["GET", "POST"])
+@login_required
+def handle(site: str, handle: str) -> ResponseReturnValue:
+    """A handle's standing on a site, its bans and recent comments; set its trust."""
+    found = _site_for(site)
+    row = people.get_handle(found, handle)
+    form = HandleForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "premoderate": bool(row and row.premoderate),
+            "trust": (row.trust if row else Trust.AUTO).value,
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            people.set_handle(
+                found,
+                handle,
+                moderator=current_user,
+                premoderate=bool(form.premoderate.data),
+                trust=Trust(form.trust.data),
+                reason=form.reason.data or "",
+            )
+            flash(f"Standing of {handle} on {found.name} saved.", "ok")
+            return redirect(url_for("people.handle", site=site, handle=handle)), 303
+        status = 400
+    return render_template(
+        "manage/handle.html",
+        site=found,
+        handle=handle,
+        standing=people.standing(found, handle),
+        bans=people.handle_bans(found, handle),
+        comments=people.recent_comments(found, handle),
+        form=form,
+    ), status
+
+
+# Threads and sites -------------------------------------------------------------
+
+
+@manage.get("/sites")
+@login_required
+def site_list() -> str:
+    """The sites a moderator works, with links to their threads and settings."""
+    return render_template("manage/sites.html", sites=_sites_of(current_user))
+
+
+@manage.get("/sites/<site>/threads")
+@login_required
+def threads(site: str) -> str:
+    """A site's threads: open or closed, pre-moderated, surging; with buttons."""
+    found = _site_for(site)
+    return render_template(
+        "manage/threads.html",
+        site=found,
+        threads=sites.site_threads(found),
+        form=ReasonForm(),
+    )
+
+
+_THREAD_ACTIONS = {
+    "close": lambda t, m, r: sites.close_thread(t, moderator=m, reason=r),
+    "reopen": lambda t, m, r: sites.reopen_thread(t, moderator=m, reason=r),
+    "premoderate": lambda t, m, r: sites.set_thread_premoderate(
+        t, True, moderator=m, reason=r
+    ),
+    "postmoderate": lambda t, m, r: sites.set_thread_premoderate(
+        t, False, moderator=m, reason=r
+    ),
+    "end-surge": lambda t, m, r: sites.end_surge(t, moderator=m, reason=r),
+}
+_DONE = {
+    "close": "closed",
+    "reopen": "reopened",
+    "premoderate": "pre-moderated",
+    "postmoderate": "no longer pre-moderated",
+    "end-surge": "switched back from surge pre-moderation",
+}
+
+
+@manage.post("/threads/<int:thread_id>/<action>")
+@login_required
+def thread_action(thread_id: int, action: str) -> ResponseReturnValue:
+    """Close, reopen, pre-moderate or switch back a thread of the moderator's site."""
+    if action not in _THREAD_ACTIONS:
+        raise NotFound(f"No thread action {action!r}.")
+    thread = sites.get_thread_by_id(thread_id)
+    require_site(current_user, thread.site_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("A reason has at most 1,000 characters.")
+    _THREAD_ACTIONS[action](thread, current_user, form.reason.data or "")
+    flash(f"Thread {thread.title or thread.key} {_DONE[action]}.", "ok")
+    return redirect(_back(url_for("manage.threads", site=thread.site.slug))), 303
+
+
+@manage.route("/sites/<site>/settings", methods=["GET", "POST"])
+@admin_required
+def settings(site: str) -> ResponseReturnValue:
+    """Edit a site's settings (admins): origins, time zone, thresholds, words."""
+    found = get_site(site)
+    form = ReasonForm()
+    values = sites.form_values(found)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            raise InvalidInput("A reason has at most 1,000 characters.")
+        values = {key: str(value) for key, value in request.form.items()}
+        try:
+            parsed = sites.parse_settings(found, request.form)
+        except InvalidInput as error:
+            errors = error.fields
+            status = 400
+        else:
+            sites.update_settings(
+                found, parsed, moderator=current_user, reason=form.reason.data or ""
+            )
+            flash(f"Settings of {found.name} saved.", "ok")
+            return redirect(url_for("manage.settings", site=site)), 303
+    return render_template(
+        "manage/settings.html",
+        site=found,
+        values=values,
+        errors=errors,
+        labels=sites.threshold_labels(found),
+        form=form,
+    ), status

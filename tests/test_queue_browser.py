@@ -1,0 +1,242 @@
+"""The review queue in a real browser: a moderator working by keyboard alone.
+
+A live gunicorn service (live_server.py) with two moderators of the demo site
+made through `flask create-moderator`, three held comments stored beside them,
+and the system Chromium driven by Playwright. Skipped, saying why, without them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from test_browser import CHROMIUM_ARGS, TIMEOUT_MS, chromium_path  # noqa: F401
+
+from live_server import PROJECT_ROOT, LiveServer, live_server, service_environment
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PASSWORD = "keyboard only please"
+HELD = ("First held remark.", "Second held remark.", "Third held remark.")
+
+# Run inside the service's own environment: the moderators moderate the demo
+# site, and three comments wait in its queue, oldest first.
+SEED = """
+import sys
+from datetime import timedelta
+from moderation import create_app
+from moderation.comments import fingerprint
+from moderation.extensions import db
+from moderation.models import Comment, CommentStatus, Moderator, Site, Thread, utcnow
+import sqlalchemy as sa
+
+app = create_app({"IN_PROCESS_WORKER": False, "CLASSIFIER_PRELOAD": False})
+with app.app_context():
+    site = db.session.scalar(sa.select(Site).filter_by(slug="demo"))
+    thread = db.session.scalar(sa.select(Thread).filter_by(site=site))
+    for email in sys.argv[1:3]:
+        db.session.scalar(sa.select(Moderator).filter_by(email=email)).sites = [site]
+    start = utcnow() - timedelta(minutes=30)
+    for number, body in enumerate(sys.argv[3:]):
+        db.session.add(Comment(
+            thread=thread, handle=f"Reader{number}", body=body, html=body,
+            status=CommentStatus.HELD, fingerprint=fingerprint(body),
+            created_at=start + timedelta(minutes=number),
+        ))
+    db.session.commit()
+"""
+
+
+def _run(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{args[:3]} failed:\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def server(
+    chromium_path: str,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    directory = tmp_path_factory.mktemp("live-queue")
+    with live_server(directory) as running:
+        env = service_environment(directory, running.url)
+        for email, name in (("alice@example.com", "Alice"), ("bob@example.com", "Bob")):
+            _run(
+                env,
+                "-m",
+                "flask",
+                "--app",
+                "moderation",
+                "create-moderator",
+                email,
+                "--name",
+                name,
+                "--password",
+                PASSWORD,
+            )
+        _run(env, "-c", SEED, "alice@example.com", "bob@example.com", *HELD)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _logged_in(browser, server: LiveServer, email: str, problems: list[str]):
+    """A fresh context logged in as `email`; CSP or script errors go to problems."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    # A CSP violation or a script error shows as a console error; a failed load is
+    # listed by its response instead (the browser's own favicon request aside).
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{server.url}/mod/login")
+    # The email field has autofocus: the login is typed, too.
+    page.wait_for_function("document.activeElement.name === 'email'")
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/mod/")
+    return context, page
+
+
+def _press_and_wait(page, key: str) -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def test_a_moderator_clears_the_queue_by_keyboard_while_another_sees_the_claim(
+    browser, server: LiveServer
+):
+    problems: list[str] = []
+    alice_context, alice = _logged_in(browser, server, "alice@example.com", problems)
+    bob_context, bob = _logged_in(browser, server, "bob@example.com", problems)
+    try:
+        assert alice.locator("h1 [data-count]").inner_text() == "3"
+
+        # ? opens the help, Escape closes it.
+        alice.keyboard.press("?")
+        assert alice.locator("#keys-help").is_visible()
+        assert "approve" in alice.locator("#keys-help").inner_text()
+        alice.keyboard.press("Escape")
+        assert not alice.locator("#keys-help").is_visible()
+
+        # j then Enter opens the oldest comment, which claims it.
+        alice.keyboard.press("j")
+        _press_and_wait(alice, "Enter")
+        assert HELD[0] in alice.locator("blockquote.raw-body").inner_text()
+        assert "You are reviewing this" in alice.content()
+
+        # Bob's queue skips it; with "show claimed" he sees who has it.
+        bob.reload()
+        assert HELD[0] not in bob.content()
+        bob.goto(f"{server.url}/mod/?claimed=1")
+        claimed = bob.locator("li.item", has_text=HELD[0])
+        assert "Being reviewed by Alice" in claimed.inner_text()
+
+        # a approves it and moves on to the next held comment.
+        _press_and_wait(alice, "a")
+        assert HELD[1] in alice.locator("blockquote.raw-body").inner_text()
+        # Back to the queue with q: one approval behind, undo offered.
+        _press_and_wait(alice, "q")
+        assert alice.locator("form.undo").is_visible()
+        assert alice.locator("h1 [data-count]").inner_text() == "2"
+
+        # In the list: j a approves the first, then j r s Enter rejects as spam.
+        alice.keyboard.press("j")
+        _press_and_wait(alice, "a")
+        alice.keyboard.press("j")
+        alice.keyboard.press("r")
+        assert alice.evaluate("document.activeElement.name") == "reason_code"
+        alice.keyboard.press("s")
+        _press_and_wait(alice, "Enter")
+        assert "Nothing is waiting" in alice.content()
+
+        approved = alice.goto(f"{server.url}/mod/?queue=approved").text()
+        assert HELD[0] in approved and HELD[1] in approved
+        rejected = alice.goto(f"{server.url}/mod/?queue=rejected").text()
+        assert HELD[2] in rejected
+        item = alice.locator("li.item", has_text=HELD[2]).locator("a.open")
+        item.click()
+        assert "spam" in alice.locator("table.decisions").inner_text()
+    finally:
+        alice_context.close()
+        bob_context.close()
+    assert not problems, problems
+
+
+def test_live_counts_come_from_the_json_endpoint(browser, server: LiveServer):
+    problems: list[str] = []
+    context, page = _logged_in(browser, server, "bob@example.com", problems)
+    try:
+        counts = page.evaluate(
+            "fetch(document.getElementById('queue').dataset.countsUrl,"
+            " {headers: {Accept: 'application/json'}}).then(r => r.json())"
+        )
+        assert set(counts["queues"]) == {
+            "held",
+            "reported",
+            "approved",
+            "rejected",
+            "all",
+        }
+        shown = page.locator('[data-count="approved"]').first.inner_text()
+        assert shown == counts["queues"]["approved"]["label"]
+    finally:
+        context.close()
+    assert not problems, problems
+
+
+def test_queue_pages_pass_axe(browser, server: LiveServer):
+    from test_crosssite_browser import _axe
+
+    problems: list[str] = []
+    context, page = _logged_in(browser, server, "bob@example.com", problems)
+    try:
+        page.goto(f"{server.url}/mod/?queue=all")
+        assert page.locator("li.item").count() > 0
+        assert _axe(page) == []
+        page.locator("li.item a.open").first.click()
+        page.wait_for_load_state()
+        assert _axe(page) == []
+        page.keyboard.press("?")
+        assert _axe(page) == []
+    finally:
+        context.close()
+    assert not problems, problems
