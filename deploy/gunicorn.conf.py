@@ -16,8 +16,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then: a slow leak never takes a node down.
-max_requests = 5000
-max_requests_jitter = 500
+# A guard against slow leaks, not a routine: a restart reloads the app (seconds
+# on a busy machine) and its read cache, so keep it rare (0 turns it off).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 10
 # Not preloaded: each worker builds its own app, engine and connection pool.
 preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")

@@ -1,18 +1,22 @@
 """Trust for the cookieless reader path: signed form tokens and origin checks.
 
 Browsers block third-party cookies inside iframes, so readers carry no session.
-Instead each form carries a signed, expiring token naming its site, thread and an
-idempotency key, and a browser's POST must come from our own pages or from one of
-the site's allowed origins (Sec-Fetch-Site, then Origin).
+Instead each form carries a signed, expiring token naming its site and thread, and a
+browser's POST must come from our own pages or from one of the site's allowed
+origins (Sec-Fetch-Site, then Origin). The token holds nothing random, so one cached
+page serves every reader; a post's idempotency key is derived from the token and
+what was written (form_idempotency_key).
 """
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Request, current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .errors import ForbiddenOrigin, FormExpired, InvalidInput
@@ -25,7 +29,7 @@ _SALT = "moderation.comment-form"
 class FormToken:
     site: str
     thread: str
-    idempotency_key: str
+    raw: str  # as submitted: part of the form's idempotency key
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -33,28 +37,48 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(thread: Thread) -> str:
-    """A fresh token for one comment form on this thread."""
-    key = secrets.token_urlsafe(18)
-    return _serializer().dumps({"s": thread.site.slug, "t": thread.key, "k": key})
+    """A token for this thread's comment form, the same for every reader."""
+    # Signed with its issue time and no random part: the read cache serves one
+    # rendering of the page (token included) to every reader for its lifetime,
+    # which stays far below FORM_TOKEN_MAX_AGE (readcache.py).
+    return _serializer().dumps({"s": thread.site.slug, "t": thread.key})
 
 
 def read_token(raw: str | None, thread: Thread) -> FormToken:
     """Check a form token: signed by us, not expired, for this very thread."""
     if not raw:
-        raise InvalidInput("The form is missing its token; reload the page.")
+        raise InvalidInput(_("The form is missing its token; reload the page."))
     try:
         data = _serializer().loads(
             raw, max_age=current_app.config["FORM_TOKEN_MAX_AGE"]
         )
     except SignatureExpired as error:
         raise FormExpired(
-            "This form has expired. Your text is kept: press Post again."
+            _("This form has expired. Your text is kept: press Post again.")
         ) from error
     except BadSignature as error:
-        raise InvalidInput("The form's token is not valid; reload the page.") from error
+        raise InvalidInput(
+            _("The form's token is not valid; reload the page.")
+        ) from error
     if data.get("s") != thread.site.slug or data.get("t") != thread.key:
-        raise InvalidInput("This form belongs to another thread; reload the page.")
-    return FormToken(data["s"], data["t"], data["k"])
+        raise InvalidInput(_("This form belongs to another thread; reload the page."))
+    return FormToken(data["s"], data["t"], raw)
+
+
+def form_idempotency_key(
+    token: FormToken, handle: str, body: str, parent_id: int | None
+) -> str:
+    """The same form sent twice stores one comment; different posts never collide.
+
+    Readers of one cached page share a token, so the key also covers what was
+    written: two readers collide only when they post the same text under the same
+    name in reply to the same comment, which is a double post anyway.
+    """
+    digest = hashlib.sha256()
+    for part in (token.raw, handle, body, str(parent_id or "")):
+        digest.update(part.encode())
+        digest.update(b"\0")  # no two splits of the same text hash alike
+    return digest.hexdigest()  # 64 characters: Comment.idempotency_key's length
 
 
 _RECEIPT_SALT = "moderation.receipt"
@@ -74,7 +98,7 @@ def read_receipt(raw: str) -> tuple[int, int]:
         data = serializer.loads(raw, max_age=RECEIPT_MAX_AGE)
         return int(data["c"]), int(data["t"])
     except (BadSignature, KeyError, TypeError, ValueError) as error:
-        raise InvalidInput("This receipt is not valid or has expired.") from error
+        raise InvalidInput(_("This receipt is not valid or has expired.")) from error
 
 
 def origin_of(url: str) -> str:
@@ -105,11 +129,16 @@ def check_origin(request: Request, site: Site) -> None:
         # Old browsers may omit Origin; Sec-Fetch-Site alone still speaks for it.
         return
     raise ForbiddenOrigin(
-        "This form can only be sent from the page that shows the comments."
+        _("This form can only be sent from the page that shows the comments.")
     )
 
 
 def frame_ancestors(site: Site) -> str:
     """The CSP frame-ancestors value: exactly the site's origins."""
-    origins = [origin_of(o) or o for o in site.allowed_origins or ()]
+    return frame_ancestors_of(site.allowed_origins or ())
+
+
+def frame_ancestors_of(allowed_origins: Iterable[str]) -> str:
+    """frame_ancestors() from the origins alone (the read cache's hot path)."""
+    origins = [origin_of(o) or o for o in allowed_origins]
     return " ".join(origins) if origins else "'none'"

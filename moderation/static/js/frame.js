@@ -23,6 +23,52 @@
   window.addEventListener("load", report);
   report();
 
+  // "Load more": the link opens the next page inside the frame without script;
+  // with it, fetch only that page's comments, append them, and keep the reader
+  // where they were. The ResizeObserver above then reports the new height.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.load-more") : null;
+    var list = document.getElementById("comments");
+    var url = link && link.getAttribute("data-fragment-url");
+    if (!url || !list || !window.fetch || !window.DOMParser) return;
+    event.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") return;
+    link.setAttribute("aria-busy", "true");
+    fetch(url, { credentials: "omit", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("load more: " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fragment = new DOMParser().parseFromString(html, "text/html");
+        var first = null;
+        var items = fragment.querySelectorAll("ol.comments > li.comment");
+        Array.prototype.forEach.call(items, function (item) {
+          // Never the same comment twice, whatever changed between two pages.
+          if (document.getElementById(item.id)) return;
+          var added = document.importNode(item, true);
+          list.appendChild(added);
+          first = first || added;
+        });
+        var pager = link.closest(".pager");
+        var next = fragment.querySelector(".pager");
+        if (next) {
+          pager.parentNode.replaceChild(document.importNode(next, true), pager);
+        } else {
+          pager.parentNode.removeChild(pager);
+        }
+        var article = first && first.querySelector("article");
+        if (article) {
+          // Keyboard and screen reader users continue at the first new comment.
+          article.setAttribute("tabindex", "-1");
+          article.focus({ preventScroll: true });
+        }
+      })
+      .catch(function () {
+        window.location.assign(link.href); // the plain next page still works
+      });
+  });
+
   var result = document.getElementById("result");
   // After a post, bring the announcement into view (it is also aria-live).
   if (result && result.textContent.trim()) {
