@@ -11,7 +11,7 @@ FLASK  := $(BIN)/flask --app moderation
 PUBLIC_URL ?= http://$(HOST):$(PORT)
 export MODERATION_PUBLIC_URL ?= $(PUBLIC_URL)
 
-.PHONY: run test lint setup migrate demo clean
+.PHONY: run test lint setup migrate demo clean messages
 
 # The stamp is rebuilt when the dependencies change. torch goes first and pinned:
 # 2.13.0 is the CPU build on this machine's disk; anything else pulls CUDA.
@@ -22,7 +22,21 @@ $(BIN)/.installed: setup.cfg
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(BIN)/.installed
+# Reader pages' translations: each .po compiles to the .mo Flask-Babel reads.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard moderation/translations/*/LC_MESSAGES/messages.po))
+
+setup: $(BIN)/.installed $(CATALOGUES)
+
+%.mo: %.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing reader-facing strings: extract them and merge into each catalogue.
+messages: setup
+	$(BIN)/pybabel extract -F moderation/translations/babel.cfg -k _l \
+		--ignore-dirs='.* __pycache__' \
+		-o moderation/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i moderation/translations/messages.pot \
+		-d moderation/translations --no-fuzzy-matching
 
 migrate: setup
 	$(FLASK) db upgrade

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import readcache
 from .config import PROJECT_ROOT, Defaults, from_environment, load_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -51,23 +52,47 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    readcache.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
 
     from . import cli, errorhandlers, security
+    from .admin.views import account as account_bp
+    from .admin.views import bp as admin_bp
+    from .api.moderation import bp as modapi_bp
     from .api.views import bp as api_bp
     from .demo.views import bp as demo_bp
+    from .embed.edits import bp as embed_edits_bp
+    from .embed.reports import bp as embed_reports_bp
+    from .embed.themes import bp as embed_themes_bp
     from .embed.views import bp as embed_bp
+    from .feeds import bp as feeds_bp
+    from .insights.views import bp as insights_bp
+    from .manage.views import bp as people_bp
+    from .manage.views import manage as manage_bp
     from .queue.views import bp as queue_bp
 
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(queue_bp)
+    app.register_blueprint(insights_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(embed_reports_bp)
+    app.register_blueprint(embed_edits_bp)
+    app.register_blueprint(embed_themes_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(modapi_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(manage_bp)
     # The reader path carries no cookie, so no session CSRF token: it is guarded
     # by signed form tokens and origin checks instead (see readers.py).
     csrf.exempt(embed_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(embed_reports_bp)
+    csrf.exempt(embed_edits_bp)  # receipts and origin checks, no cookie
+    csrf.exempt(modapi_bp)  # bearer tokens only: no cookie is read or set
     errorhandlers.register(app)
     security.register(app)
     cli.register(app)
@@ -86,6 +111,13 @@ def _fill_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{instance / 'moderation.db'}"
         )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A SQLite file never drops a connection: a ping on every checkout would
+        # only double the read path's one query.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "pool_pre_ping": False,
+        }
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(instance)
     if not app.config.get("MODEL_DIR"):
@@ -94,9 +126,11 @@ def _fill_defaults(app: Flask) -> None:
 
 def _select_locale() -> str:
     """The embed's `lang` parameter, else the browser's preference, else English."""
-    from flask import current_app, request
+    from flask import current_app, has_request_context, request
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI, the worker: gettext() must not raise
+        return languages[0]
     asked = request.args.get("lang", "")
     if asked in languages:
         return asked

@@ -6,16 +6,29 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from http import HTTPStatus
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from .audit import record
 from .errors import InvalidInput, InvalidTransition, NotFound, ThreadClosed
 from .extensions import db
-from .models import Comment, CommentStatus, Decision, Moderator, Site, Thread, utcnow
+from .models import (
+    Comment,
+    CommentStatus,
+    Decision,
+    Moderator,
+    Report,
+    Site,
+    Thread,
+    utcnow,
+)
+from .people import check_not_banned
+from .ratelimits import network_key
 from .readers import read_receipt
 from .rendering import render_body
 from .revisions import bump_threads
@@ -87,7 +100,11 @@ def fingerprint(body: str) -> str:
 def submit_comment(thread: Thread, new: NewComment) -> Comment:
     """Store a reader's comment as received, commit it, then await its screening."""
     if not thread.is_open:
-        raise ThreadClosed("This thread is closed to new comments.")
+        raise ThreadClosed(_("This thread is closed to new comments."))
+    # Hashed network of the poster (None outside a request: the CLI, tests).
+    network = network_key() if has_request_context() else None
+    # A banned poster is refused before anything is stored.
+    check_not_banned(thread.site, new.handle, new.email, network)
     if new.idempotency_key:
         existing = _by_idempotency_key(thread, new.idempotency_key)
         if existing is not None:
@@ -100,8 +117,8 @@ def submit_comment(thread: Thread, new: NewComment) -> Comment:
             or parent.status is not CommentStatus.PUBLISHED
         ):
             raise InvalidInput(
-                "The comment you are replying to is not in this thread.",
-                {"parent_id": ["No such published comment in this thread."]},
+                _("The comment you are replying to is not in this thread."),
+                {"parent_id": [_("No such published comment in this thread.")]},
             )
     comment = Comment(
         thread=thread,
@@ -113,6 +130,7 @@ def submit_comment(thread: Thread, new: NewComment) -> Comment:
         status=CommentStatus.RECEIVED,
         idempotency_key=new.idempotency_key,
         fingerprint=fingerprint(new.body),
+        network_key=network,
     )
     db.session.add(comment)
     try:
@@ -189,17 +207,30 @@ def decide(
         raise InvalidTransition(
             f"A {current.value} comment cannot be moved to {to_status.value}."
         )
+    now = utcnow()
+    _refuse_if_claimed(comment, moderator, now)
     # Compare-and-set: of two moderators deciding at once, one wins, one is told.
+    # A decision also ends the claim on the comment (anyone's, once expired).
     moved = db.session.execute(
         sa.update(Comment)
-        .where(Comment.id == comment.id, Comment.status == current)
-        .values(status=to_status, updated_at=utcnow())
+        .where(
+            Comment.id == comment.id,
+            Comment.status == current,
+            _claim_allows(moderator, now),
+        )
+        .values(
+            status=to_status,
+            updated_at=now,
+            review_moderator_id=None,
+            review_until=None,
+        )
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:
         db.session.rollback()
         raise InvalidTransition(
-            f"Comment {comment.id} was decided by someone else a moment ago."
+            f"Comment {comment.id} was decided or claimed by someone else a moment "
+            "ago; reload to see it as it is now."
         )
     db.session.add(
         Decision(
@@ -221,6 +252,14 @@ def decide(
         after={"status": to_status.value},
         reason=reason,
     )
+    # A moderator has now looked at it: its reports leave the Reported queue, and
+    # only new ones count toward the site's threshold again.
+    db.session.execute(
+        sa.update(Report)
+        .where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        .values(resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if CommentStatus.PUBLISHED in (current, to_status):
         bump_threads([comment.thread_id])
     db.session.commit()
@@ -230,6 +269,118 @@ def decide(
         comment.id,
         current.value,
         to_status.value,
+        moderator.id,
+    )
+    return comment
+
+
+def _claim_allows(moderator: Moderator, now: datetime) -> sa.ColumnElement[bool]:
+    """Unclaimed, claimed by this moderator, or the claim has run out."""
+    return sa.or_(
+        Comment.review_moderator_id.is_(None),
+        Comment.review_moderator_id == moderator.id,
+        Comment.review_until.is_(None),
+        Comment.review_until <= now,
+    )
+
+
+def _refuse_if_claimed(comment: Comment, moderator: Moderator, now: datetime) -> None:
+    """InvalidTransition (409) naming the moderator whose live claim this is."""
+    holder = comment.review_moderator
+    until = comment.review_until
+    if holder is not None and holder.id != moderator.id and until and until > now:
+        raise InvalidTransition(
+            f"Comment {comment.id} is being reviewed by {holder.name} until "
+            f"{until:%H:%M} UTC; leave it to them or wait for the claim to end."
+        )
+
+
+def claim(comment: Comment, moderator: Moderator, minutes: float) -> bool:
+    """Hold a comment for review for a few minutes; False if someone else holds it."""
+    now = utcnow()
+    # Guarded: two moderators opening one comment at once, one gets it.
+    taken = db.session.execute(
+        sa.update(Comment)
+        .where(Comment.id == comment.id, _claim_allows(moderator, now))
+        .values(
+            review_moderator_id=moderator.id,
+            review_until=now + timedelta(minutes=minutes),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(comment)
+    return bool(taken.rowcount == 1)
+
+
+def release(comment: Comment, moderator: Moderator) -> None:
+    """Give back this moderator's claim on a comment, if it is theirs."""
+    db.session.execute(
+        sa.update(Comment)
+        .where(Comment.id == comment.id, Comment.review_moderator_id == moderator.id)
+        .values(review_moderator_id=None, review_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def undo(decision: Decision, moderator: Moderator, window: float) -> Comment:
+    """Revert a moderator's own decision made within `window` seconds; 409 after."""
+    comment = decision.comment
+    if decision.moderator_id != moderator.id:
+        raise InvalidTransition("Only the moderator who decided can undo it.")
+    if (utcnow() - decision.created_at).total_seconds() > window:
+        raise InvalidTransition(
+            f"Too late to undo: decisions can be undone for {window:g} seconds."
+        )
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Decision.id)).where(Decision.comment_id == comment.id)
+    )
+    if latest != decision.id or comment.status is not decision.to_status:
+        raise InvalidTransition(
+            f"Comment {comment.id} has moved since; it is {comment.status.value} now."
+        )
+    back, undone = decision.from_status, decision.to_status
+    # The same compare-and-set as decide(): a decision made in between wins.
+    moved = db.session.execute(
+        sa.update(Comment)
+        .where(Comment.id == comment.id, Comment.status == undone)
+        .values(status=back, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        db.session.rollback()
+        raise InvalidTransition(f"Comment {comment.id} has moved since.")
+    reason = f"undo of decision {decision.id}"
+    db.session.add(
+        Decision(
+            comment_id=comment.id,
+            moderator=moderator,
+            actor=moderator.email,
+            from_status=undone,
+            to_status=back,
+            reason=reason,
+        )
+    )
+    record(
+        "comment.undo",
+        "comment",
+        comment.id,
+        moderator=moderator,
+        site_id=comment.thread.site_id,
+        before={"status": undone.value},
+        after={"status": back.value},
+        reason=reason,
+    )
+    if CommentStatus.PUBLISHED in (back, undone):
+        bump_threads([comment.thread_id])
+    db.session.commit()
+    db.session.refresh(comment)
+    logger.info(
+        "comment %s %s -> %s: undone by moderator %s",
+        comment.id,
+        undone.value,
+        back.value,
         moderator.id,
     )
     return comment

@@ -54,6 +54,21 @@ class Defaults:
     BODY_MAX_LENGTH = 5000
     HANDLE_MAX_LENGTH = 40
 
+    # Reading threads: top-level comments per page ("Load more"), and the most an
+    # API client may ask for with `limit`.
+    THREAD_PAGE_SIZE = 50
+    THREAD_PAGE_MAX = 200
+    # The read cache (readcache.py): rendered pages and JSON, keyed by revisions.
+    # In memory per process, or in Redis when REDIS_URL is set. The TTL is capped
+    # at a tenth of FORM_TOKEN_MAX_AGE: cached pages carry a form token.
+    READ_CACHE_TTL = 300
+    # Seconds a web process reuses a thread's revision lookup before asking the
+    # database again: how late a change may reach readers of that process (a CDN
+    # in front already allows 10 s). 0 asks on every request.
+    READ_LOOKUP_TTL = 1.0
+    READ_CACHE_ENTRIES = 2000  # in-memory cache only
+    READ_CACHE_PREFIX = "moderation:read:"
+
     # Rate limits (Flask-Limiter); memory storage in the embedded default, Redis
     # (MODERATION_REDIS_URL) when several web processes must share the counts.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -68,6 +83,12 @@ class Defaults:
     # Per thread, all readers together: a flood guard that busy threads never meet.
     RATELIMIT_POST_THREAD = "120 per minute"
     RATELIMIT_LOGIN = "10 per minute"
+    # Failed logins per account, whatever the address (a keyed hash of the email).
+    RATELIMIT_LOGIN_ACCOUNT = "5 per 15 minutes"
+    # Reader reports per network, iframe and API together.
+    RATELIMIT_REPORT = "5 per minute;30 per day"
+    # The moderation API, per token.
+    RATELIMIT_MODERATION_API = "120 per minute;2000 per hour"
     # Redis down: comments matter more than exact counts. Each process falls back
     # to its own in-memory counters (Flask-Limiter retries Redis with a backoff),
     # and any other limiter error is logged and the request let through: posting
@@ -88,6 +109,12 @@ class Defaults:
     # the embed's `lang` parameter, else the browser's Accept-Language, else the first.
     LANGUAGES: ClassVar[list[str]] = ["en", "fr"]
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "moderation" / "translations")
+
+    # The review queue: minutes an opened comment stays claimed by its moderator,
+    # seconds a decision may be undone, and where the tabs' counts stop counting.
+    CLAIM_MINUTES = 5
+    UNDO_SECONDS = 30
+    QUEUE_COUNT_CAP = 10_000
 
     # Moderator session cookie: first-party only.
     SESSION_COOKIE_HTTPONLY = True

@@ -43,7 +43,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(ModerationError)
     def moderation_error(error: ModerationError) -> ResponseReturnValue:
         extra = {"fields": error.fields} if isinstance(error, InvalidInput) else {}
-        return _respond(int(error.status), error.code, error.message, **extra)
+        response = make_response(
+            _respond(int(error.status), error.code, error.message, **extra)
+        )
+        if (request.blueprint or "").startswith("embed") and not wants_json():
+            # A refusal inside the publisher's iframe must show there, not blank.
+            _let_embed_frame(response)
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
@@ -60,7 +66,7 @@ def register(app: Flask) -> None:
         reason = error.description if error.limit.error_message else "Too many requests"
         unit = "second" if seconds == 1 else "seconds"
         message = f"{reason}; try again in {seconds} {unit}."
-        if request.blueprint == "embed" and not wants_json():
+        if (request.blueprint or "").startswith("embed") and not wants_json():
             # Shown inside the publisher's iframe, with a way back to the thread.
             html = render_template(
                 "errors/error.html", status=429, message=message, back=request.path

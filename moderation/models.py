@@ -348,7 +348,10 @@ class Report(db.Model):  # type: ignore[name-defined,misc]
     """A reader's report of a published comment; one per reader and comment."""
 
     __tablename__ = "reports"
-    __table_args__ = (sa.UniqueConstraint("comment_id", "reporter_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("comment_id", "reporter_key"),
+        sa.Index("ix_reports_open", "resolved_at", "comment_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id"), index=True)
@@ -357,6 +360,9 @@ class Report(db.Model):  # type: ignore[name-defined,misc]
     # HMAC of the reporter's network: counts one reader once, names no one.
     reporter_key: Mapped[str] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a moderator decides the comment: the report has been looked at.
+    # Open reports fill the Reported queue and count toward the site's threshold.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     comment: Mapped[Comment] = relationship(back_populates="reports")
 

@@ -45,12 +45,13 @@ def render_body(body: str) -> str:
 
 # The seed page's format: "November 6, 2023 - 12:41 am".
 DISPLAY_PATTERN = "MMMM d, y - h:mm a"
+# Other languages write dates their own way: "6 novembre 2023 à 00:41".
+LOCALE_PATTERNS = {"fr": "d MMMM y 'à' HH:mm"}
 
 
 def display_time(moment: datetime, timezone: str, locale: str = "en") -> str:
     """A stored UTC time as the site shows it, in the site's time zone."""
-    text = format_datetime(
-        moment, DISPLAY_PATTERN, tzinfo=ZoneInfo(timezone), locale=locale
-    )
+    pattern = LOCALE_PATTERNS.get(str(locale).split("_")[0], DISPLAY_PATTERN)
+    text = format_datetime(moment, pattern, tzinfo=ZoneInfo(timezone), locale=locale)
     # CLDR English says "AM"/"PM"; the newsroom's pages print them lower case.
     return text.replace("\u202f", " ").replace("AM", "am").replace("PM", "pm")

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from .comments import NewComment
 from .errors import InvalidInput
@@ -50,29 +51,32 @@ def check_comment(
         if value is None:
             return ""
         if not isinstance(value, str):
-            errors.setdefault(name, []).append("Must be text.")
+            errors.setdefault(name, []).append(_("Must be text."))
             return ""
         return clean_text(value)
 
     handle = " ".join(text("handle").split())
     if not handle:
-        errors.setdefault("handle", []).append("Please give a name to show.")
+        errors.setdefault("handle", []).append(_("Please give a name to show."))
     elif len(handle) > handle_max:
         errors.setdefault("handle", []).append(
-            f"Names can be at most {handle_max} characters."
+            _("Names can be at most %(n)d characters.", n=handle_max)
         )
     elif not _HANDLE.match(handle):
         errors.setdefault("handle", []).append(
-            "Names may use letters, digits, spaces and . _ - ' only."
+            _("Names may use letters, digits, spaces and . _ - ' only.")
         )
 
     body = text("body").strip()
     if not body:
-        errors.setdefault("body", []).append("Please write a comment.")
+        errors.setdefault("body", []).append(_("Please write a comment."))
     elif len(body) > body_max:
         errors.setdefault("body", []).append(
-            f"Comments can be at most {body_max:,} characters; this one has "
-            f"{len(body):,}."
+            _(
+                "Comments can be at most %(most)s characters; this one has %(count)s.",
+                most=f"{body_max:,}",
+                count=f"{len(body):,}",
+            )
         )
 
     email: str | None = text("email").strip() or None
@@ -81,7 +85,7 @@ def check_comment(
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
             errors.setdefault("email", []).append(
-                "That does not look like an email address (it is optional)."
+                _("That does not look like an email address (it is optional).")
             )
             email = None
 
@@ -89,7 +93,7 @@ def check_comment(
     if parent_id in (None, ""):
         parent_id = None
     elif isinstance(parent_id, bool):
-        errors.setdefault("parent_id", []).append("Must be a comment id.")
+        errors.setdefault("parent_id", []).append(_("Must be a comment id."))
         parent_id = None
     else:
         try:
@@ -97,7 +101,7 @@ def check_comment(
         except (TypeError, ValueError):
             parent_id = None
         if parent_id is None or not 0 < parent_id < 2**63:
-            errors.setdefault("parent_id", []).append("Must be a comment id.")
+            errors.setdefault("parent_id", []).append(_("Must be a comment id."))
             parent_id = None
 
     if errors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ from fakes import FixedClassifier
 
 TEST_DATABASE_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
 MODERATOR_PASSWORD = "correct horse battery staple"
+# Flask-Limiter keeps the first key prefix it is given for the whole process, so
+# every app in a run shares this one; Redis-backed tests look for their keys by it.
+RATELIMIT_RUN_PREFIX = f"moderation-test-{uuid.uuid4().hex[:12]}"
 
 # Headers a browser sends when the iframe's own form posts back to us.
 BROWSER_POST = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
@@ -40,6 +44,9 @@ def _config(tmp_path: Path, database_url: str, **extra: object) -> dict[str, obj
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "CLASSIFIER_OBJECT": FixedClassifier(),
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_KEY_PREFIX": RATELIMIT_RUN_PREFIX,
+        # Tests look at a page right after changing it: no reuse of the lookup.
+        "READ_LOOKUP_TTL": 0,
         "PUBLIC_URL": "http://localhost",
         # Generous: a slow CI machine must not turn a verdict into "being checked".
         "VERDICT_WAIT": 10.0,

@@ -48,6 +48,8 @@ def service_environment(directory: Path, url: str) -> dict[str, str]:
         # Real and fast, and needs no weights: the offline fallback.
         MODERATION_CLASSIFIER="profanity-check",
         MODERATION_CLASSIFIER_PRELOAD="false",
+        # The browser checks a page right after changing it, from any worker.
+        MODERATION_READ_LOOKUP_TTL="0",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
@@ -114,11 +116,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def live_server(directory: Path) -> Iterator[LiveServer]:
+def live_server(
+    directory: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     """Migrate, load the demo, serve with gunicorn; stop it on the way out."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = service_environment(directory, url)
+    env.update(extra_env or {})  # e.g. MODERATION_DEMO_EXTRA_ORIGINS
     _flask(env, "db", "upgrade")
     _flask(env, "load-demo", "--public-url", url)
     log = directory / "gunicorn.log"

@@ -58,3 +58,14 @@ def test_demo_origins_follow_the_public_url():
         "http://localhost:9000",
     ]
     assert demo_origins("https://comments.example") == ["https://comments.example"]
+
+
+def test_demo_page_embeds_with_the_publishers_script_tag(client, demo):
+    html = client.get("/demo").text
+    assert '<script src="/static/js/embed.js" data-site="demo"' in html
+    assert 'data-thread="seed-article"' in html
+    assert 'data-url="http://localhost/demo"' in html
+    # The comment count beside the byline comes from count.js.
+    assert 'data-moderation-count data-site="demo"' in html
+    assert client.get("/static/js/embed.js").status_code == 200
+    assert client.get("/static/js/count.js").status_code == 200

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Decision, Thread
+from moderation.revisions import bump_threads
 
 from conftest import BROWSER_POST
 from helpers import form_token, post_from_iframe
@@ -208,6 +209,9 @@ def test_closed_thread_refuses_comments(client, demo, app):
     token = form_token(client, demo.embed)
     with app.app_context():
         db.session.get(Thread, demo.id).is_open = False
+        # As every change readers see does (sites.close_thread): the cached page
+        # is keyed by the revision, so the bump is what shows "closed".
+        bump_threads([demo.id])
         db.session.commit()
     assert "Comments are closed" in client.get(demo.embed).text
     response = post_from_iframe(client, demo.embed, token=token)

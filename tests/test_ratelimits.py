@@ -11,7 +11,6 @@ import logging
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from moderation.ratelimits import (
     normal_handle,
 )
 
-from conftest import DemoThread
+from conftest import RATELIMIT_RUN_PREFIX, DemoThread
 from helpers import post_from_iframe
 
 TEST_REDIS_URL = os.environ.get("MODERATION_TEST_REDIS_URL")
@@ -37,7 +36,7 @@ needs_redis = pytest.mark.skipif(
     reason="set MODERATION_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run",
 )
 # One prefix per run: reruns never meet the counters a previous run left behind.
-RUN_PREFIX = f"moderation-test-{uuid.uuid4().hex[:12]}"
+RUN_PREFIX = RATELIMIT_RUN_PREFIX
 ACCEPTED = {200, 201, 202}
 
 
@@ -49,7 +48,6 @@ def app_config(app_config: dict[str, object]) -> dict[str, object]:
         RATELIMIT_POST="100 per minute",
         RATELIMIT_POST_HANDLE="100 per minute",
         RATELIMIT_POST_THREAD="100 per minute",
-        RATELIMIT_KEY_PREFIX=RUN_PREFIX,
     )
     return app_config
 

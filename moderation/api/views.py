@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
+from .. import readcache
 from ..comments import (
     RESPONSE_STATUS,
+    get_site,
     get_thread,
-    published_comments,
     receipt_comment,
     submit_comment,
 )
+from ..counts import allowed_cors_origin, published_counts, thread_keys
 from ..errors import InvalidInput
-from ..models import Comment, CommentStatus
-from ..ratelimits import post_limits
+from ..extensions import db
+from ..models import Comment, CommentStatus, Thread
+from ..ratelimits import network_key, post_limits
 from ..readers import (
     check_origin,
+    form_idempotency_key,
     is_browser,
     issue_receipt,
     issue_token,
     read_token,
 )
+from ..reports import check_report, report_comment, report_limits, reportable
 from ..shapes import check_comment
-from ..threads import comment_json
+from ..threads import comment_json, read_page, read_view
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,6 +44,7 @@ _MESSAGES = {
     CommentStatus.HELD: "Awaiting moderation.",
     CommentStatus.RECEIVED: "Received; being checked. Poll status_url for the outcome.",
     CommentStatus.REJECTED: "This comment will not be published.",
+    CommentStatus.DELETED: "Deleted by its author.",
 }
 
 
@@ -69,12 +77,65 @@ def thread(site: str, key: str) -> ResponseReturnValue:
 
 @bp.get("/sites/<site>/threads/<key>/comments")
 def comments(site: str, key: str) -> ResponseReturnValue:
-    """The thread's published comments, oldest first."""
-    found = get_thread(site, key)
-    timezone = found.site.timezone
-    return jsonify(
-        comments=[comment_json(c, timezone) for c in published_comments(found)]
+    """A page of top-level comments in the asked order, each followed by its replies.
+
+    ?sort=oldest|newest|replies, ?limit=1..THREAD_PAGE_MAX top-level comments,
+    ?after=<cursor> from the previous page's `next`; bad values are a 400.
+    Served from the read cache, with an ETag (If-None-Match gets a 304).
+    """
+    config = current_app.config
+    view = read_view(
+        request.args,
+        config["THREAD_PAGE_SIZE"],
+        config["THREAD_PAGE_MAX"],
+        strict=True,
     )
+    ref = readcache.lookup(site, key)
+    if ref is None:
+        get_thread(site, key)  # raises NotFound with the usual message
+        raise AssertionError("lookup() and get_thread() disagree")
+    locale = str(get_locale())
+    cache_key = readcache.key_for(
+        "api-comments",
+        ref,
+        view.sort,
+        str(view.after or ""),
+        str(view.limit),
+        locale,
+        # `next` is an absolute URL: one entry per host name we are reached by.
+        request.host_url,
+    )
+
+    def render() -> str:
+        found = db.session.get(Thread, ref.thread_id)
+        assert found is not None  # lookup() just found it
+        page = read_page(found, view, locale)
+        timezone = found.site.timezone
+        following = None
+        if page.next is not None:
+            following = url_for(
+                "api.comments",
+                site=site,
+                key=key,
+                sort=view.sort,
+                limit=view.limit,
+                after=str(page.next),
+                _external=True,
+            )
+        return current_app.json.dumps(
+            {
+                "comments": [
+                    comment_json(node.comment, timezone, locale)
+                    for node in page.flat()
+                ],
+                "sort": view.sort,
+                "total_top_level": page.total_roots,
+                "total": page.total_comments,
+                "next": following,
+            }
+        )
+
+    return readcache.serve(cache_key, render, "application/json", {})
 
 
 @bp.post("/sites/<site>/threads/<key>/comments")
@@ -85,12 +146,13 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
     check_origin(request, found.site)
     payload = _json_object()
     idempotency_key = request.headers.get("Idempotency-Key") or None
+    token = None
     if is_browser(request):
         # Browsers are held to a form token; non-browser clients need none.
         token = read_token(
             payload.get("token") or request.headers.get("X-Form-Token"), found
         )
-        idempotency_key = token.idempotency_key
+        idempotency_key = None
     if idempotency_key is not None and len(idempotency_key) > 64:
         raise InvalidInput("Idempotency-Key has at most 64 characters.")
     new = check_comment(
@@ -99,6 +161,14 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
         handle_max=current_app.config["HANDLE_MAX_LENGTH"],
         idempotency_key=idempotency_key,
     )
+    if token is not None:
+        # A browser's key: its form token with what it posts (readers.py).
+        new = replace(
+            new,
+            idempotency_key=form_idempotency_key(
+                token, new.handle, new.body, new.parent_id
+            ),
+        )
     comment = submit_comment(found, new)
     body = _result(comment)
     # Follow a comment that is still being checked (or held) with its receipt.
@@ -106,6 +176,38 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
     body["receipt"] = receipt
     body["status_url"] = url_for("api.receipt", receipt=receipt, _external=True)
     return jsonify(body), RESPONSE_STATUS[comment.status]
+
+
+@bp.get("/sites/<site>/counts")
+def counts(site: str) -> ResponseReturnValue:
+    """Published comments per thread (?thread=KEY, repeated, at most 100)."""
+    found = get_site(site)
+    keys = thread_keys(request.args.getlist("thread"))
+    response = jsonify(counts=published_counts(found, keys))
+    # Read by the publisher's own pages (count.js): CORS for its origins only.
+    origin = allowed_cors_origin(request, found)
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.vary.add("Origin")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.post("/sites/<site>/threads/<key>/comments/<int:comment_id>/reports")
+@report_limits
+def report(site: str, key: str, comment_id: int) -> ResponseReturnValue:
+    """Report a published comment: 201 recorded, 409 already reported by you."""
+    found = get_thread(site, key)
+    check_origin(request, found.site)
+    payload = _json_object()
+    if is_browser(request):
+        read_token(payload.get("token") or request.headers.get("X-Form-Token"), found)
+    reason, text = check_report(payload)
+    comment = reportable(comment_id, found.id)
+    report_comment(comment, reason, text, network_key())
+    return jsonify(
+        status="reported", message="Thank you: the moderators will look at it."
+    ), 201
 
 
 @bp.get("/receipts/<receipt>")

@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..comments import fingerprint
 from ..extensions import db
-from ..models import Comment, CommentStatus, Decision, Moderator, Site, Thread
+from ..models import Comment, CommentStatus, Decision, Moderator, Role, Site, Thread
 from ..readers import origin_of
 from ..rendering import render_body
 from .article import load_article
@@ -44,6 +45,14 @@ def demo_origins(public_url: str) -> list[str]:
     return origins
 
 
+def extra_origins() -> list[str]:
+    """DEMO_EXTRA_ORIGINS: more publisher origins for the demo site (a list, or
+    comma-separated), e.g. a page on another host embedding the demo thread."""
+    raw = current_app.config.get("DEMO_EXTRA_ORIGINS") or []
+    values = raw.split(",") if isinstance(raw, str) else list(raw)
+    return [o for o in (origin_of(str(v).strip()) for v in values) if o]
+
+
 def load_demo(public_url: str, instance_path: Path) -> tuple[Thread, DemoLogin]:
     """Create (or refresh) the demo site, thread, comments and moderator."""
     site = db.session.scalar(sa.select(Site).filter_by(slug=SITE))
@@ -51,7 +60,7 @@ def load_demo(public_url: str, instance_path: Path) -> tuple[Thread, DemoLogin]:
         site = Site(slug=SITE, name="BBN – Big Big News (demo)", timezone=TIMEZONE)
         db.session.add(site)
     # The demo page is served by this app, so its origin follows PUBLIC_URL.
-    site.allowed_origins = demo_origins(public_url)
+    site.allowed_origins = demo_origins(public_url) + extra_origins()
     article = load_article()
     thread = db.session.scalar(sa.select(Thread).filter_by(site=site, key=THREAD))
     if thread is None:
@@ -101,7 +110,8 @@ def _demo_moderator(instance_path: Path) -> DemoLogin:
             password = password_file.read_text().split()[-1]
         return DemoLogin(MODERATOR_EMAIL, password)
     password = secrets.token_urlsafe(12)
-    moderator = Moderator(email=MODERATOR_EMAIL, name="Demo moderator")
+    # An admin, so that the demo shows every page: settings, moderators, audit.
+    moderator = Moderator(email=MODERATOR_EMAIL, name="Demo moderator", role=Role.ADMIN)
     moderator.set_password(password)
     db.session.add(moderator)
     instance_path.mkdir(parents=True, exist_ok=True)

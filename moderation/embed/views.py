@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from http import HTTPStatus
 
 from flask import (
@@ -13,7 +14,9 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import get_locale
 
+from .. import readcache
 from ..comments import (
     RESPONSE_STATUS,
     get_thread,
@@ -21,11 +24,15 @@ from ..comments import (
     submit_comment,
 )
 from ..errors import FormExpired, InvalidInput, ModerationError
+from ..extensions import db, limiter
+from ..first_view import thread_for_view
 from ..models import Comment, Thread
 from ..ratelimits import post_limits
 from ..readers import (
     check_origin,
+    form_idempotency_key,
     frame_ancestors,
+    frame_ancestors_of,
     issue_receipt,
     issue_token,
     origin_of,
@@ -33,7 +40,8 @@ from ..readers import (
 )
 from ..security import embed_csp
 from ..shapes import check_comment
-from ..threads import comment_tree
+from ..threads import DEFAULT_SORT, SORTS, ReadView, read_page, read_view
+from .themes import theme_name, valid_overrides
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
@@ -43,9 +51,74 @@ _FIELDS = ("handle", "email", "body", "parent_id")
 
 def _parent_origin(thread: Thread) -> str:
     """The embedding page's origin, when it is one the site allows; '' otherwise."""
+    return _allowed_origin(thread.site.allowed_origins or ())
+
+
+def _allowed_origin(allowed_origins: tuple[str, ...] | list[str]) -> str:
     claimed = origin_of(request.values.get("origin", ""))
-    allowed = {origin_of(o) for o in thread.site.allowed_origins or ()}
+    allowed = {origin_of(o) for o in allowed_origins}
     return claimed if claimed in allowed else ""
+
+
+def _view() -> ReadView:
+    """The sort and page the URL asks for; bad values fall back to the first page."""
+    config = current_app.config
+    return read_view(
+        request.args,
+        config["THREAD_PAGE_SIZE"],
+        config["THREAD_PAGE_MAX"],
+        strict=False,
+    )
+
+
+def _theme_params() -> dict[str, str]:
+    """The theme parameters that change the page (validated): part of cache keys."""
+    params = valid_overrides(request.args)
+    theme = theme_name(request.args)
+    if theme != "auto":
+        params["theme"] = theme
+    return params
+
+
+def _render(
+    thread: Thread,
+    view: ReadView,
+    parent_origin: str,
+    *,
+    fragment: bool = False,
+    values: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    message: str = "",
+    receipt: Comment | None = None,
+) -> str:
+    """The iframe page (or, for "Load more", only its next comments) as HTML."""
+    page = read_page(thread, view, str(get_locale()))
+    context = {
+        "thread": thread,
+        "page": page,
+        "parent_origin": parent_origin,
+        "fragment": fragment,
+        "sorts": SORTS,
+        "default_sort": DEFAULT_SORT,
+    }
+    if fragment:
+        return render_template("embed/_more.html", **context)
+    reply_to = request.values.get("parent_id") or request.args.get("reply_to") or ""
+    return render_template(
+        "embed/thread.html",
+        tree=page.nodes,
+        token=issue_token(thread),
+        values=values or {"parent_id": reply_to},
+        errors=errors or {},
+        message=message,
+        receipt=receipt,
+        receipt_token=issue_receipt(receipt) if receipt is not None else "",
+        limits={
+            "body": current_app.config["BODY_MAX_LENGTH"],
+            "handle": current_app.config["HANDLE_MAX_LENGTH"],
+        },
+        **context,
+    )
 
 
 def _page(
@@ -57,22 +130,15 @@ def _page(
     message: str = "",
     receipt: Comment | None = None,
 ) -> Response:
-    reply_to = request.values.get("parent_id") or request.args.get("reply_to") or ""
-    html = render_template(
-        "embed/thread.html",
-        thread=thread,
-        tree=comment_tree(thread),
-        token=issue_token(thread),
-        values=values or {"parent_id": reply_to},
-        errors=errors or {},
+    """The page for one reader (after a post, a reply form, an error): never cached."""
+    html = _render(
+        thread,
+        _view(),
+        _parent_origin(thread),
+        values=values,
+        errors=errors,
         message=message,
         receipt=receipt,
-        receipt_token=issue_receipt(receipt) if receipt is not None else "",
-        parent_origin=_parent_origin(thread),
-        limits={
-            "body": current_app.config["BODY_MAX_LENGTH"],
-            "handle": current_app.config["HANDLE_MAX_LENGTH"],
-        },
     )
     response = make_response(html, status)
     response.headers["Content-Security-Policy"] = embed_csp(
@@ -83,9 +149,13 @@ def _page(
 
 
 @bp.get("/<site>/<key>")
+@limiter.exempt  # reading is never limited; skipping the check is a tenth of a hit
 def thread_page(site: str, key: str) -> Response:
     """The thread and its comment form, as the iframe shows them."""
-    thread = get_thread(site, key)
+    if not request.args.get("receipt") and not request.args.get("reply_to"):
+        return _shared_page(site, key)
+    # Created here on its first view, when the site's own page frames it.
+    thread = thread_for_view(site, key, request.args, request.headers)
     receipt = None
     if request.args.get("receipt"):
         # The poster's own view after "being checked": say how it ended.
@@ -94,6 +164,51 @@ def thread_page(site: str, key: str) -> Response:
         if receipt is not None and receipt.thread_id != thread.id:
             receipt = None
     return _page(thread, receipt=receipt)
+
+
+def _shared_page(site: str, key: str) -> Response:
+    """The page every reader sees alike: from the read cache, keyed by revisions.
+
+    `?fragment=1` answers only the page's comments and the next "Load more" link,
+    for frame.js to append.
+    """
+    ref = readcache.lookup(site, key)
+    if ref is None:
+        # Created here on its first view, when the site's own page frames it.
+        thread_for_view(site, key, request.args, request.headers)
+        ref = readcache.lookup(site, key)
+        assert ref is not None  # thread_for_view returned it or raised
+    view = _view()
+    fragment = request.args.get("fragment") == "1"
+    parent_origin = _allowed_origin(ref.allowed_origins)
+    theme = sorted(_theme_params().items())
+    # Everything the page reads from the request is in the key. `lang` as well as
+    # the locale: links inside the frame carry the parameter only when it was given.
+    lang = request.args.get("lang", "")
+    cache_key = readcache.key_for(
+        "embed-fragment" if fragment else "embed",
+        ref,
+        view.sort,
+        str(view.after or ""),
+        str(view.focus or ""),
+        str(get_locale()),
+        lang if lang in current_app.config["LANGUAGES"] else "",
+        repr(theme),
+        parent_origin,
+    )
+
+    def render() -> str:
+        thread = db.session.get(Thread, ref.thread_id)
+        assert thread is not None  # lookup() just found it
+        return _render(thread, view, parent_origin, fragment=fragment)
+
+    return readcache.serve(
+        cache_key,
+        render,
+        "text/html",
+        # On 200 and 304 alike: only the site's own pages may frame us.
+        {"Content-Security-Policy": embed_csp(frame_ancestors_of(ref.allowed_origins))},
+    )
 
 
 @bp.post("/<site>/<key>")
@@ -109,7 +224,14 @@ def post_comment(site: str, key: str) -> Response:
             request.form,
             body_max=current_app.config["BODY_MAX_LENGTH"],
             handle_max=current_app.config["HANDLE_MAX_LENGTH"],
-            idempotency_key=token.idempotency_key,
+        )
+        # Every reader of a cached page holds the same token: the key is the
+        # token with what was written, so only a true double submit repeats it.
+        new = replace(
+            new,
+            idempotency_key=form_idempotency_key(
+                token, new.handle, new.body, new.parent_id
+            ),
         )
     except FormExpired as error:
         # Keep what the reader wrote; the fresh token lets them post it at once.

@@ -1,0 +1,177 @@
+"""Readers reporting a published comment, inside the publisher's iframe."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+
+from ..comments import get_thread
+from ..errors import FormExpired, InvalidInput
+from ..models import Comment, ReportReason, Thread
+from ..ratelimits import network_key
+from ..readers import check_origin, frame_ancestors, issue_token, origin_of, read_token
+from ..reports import (
+    TEXT_MAX,
+    AlreadyReported,
+    check_report,
+    report_comment,
+    report_limits,
+)
+from ..reports import reportable as find_reportable
+from ..security import embed_csp
+from .themes import theme_args
+
+bp = Blueprint("embed_reports", __name__, url_prefix="/embed")
+
+
+@bp.app_context_processor
+def reader_language() -> dict[str, str]:
+    """`<html lang>` of every reader page (the embed blueprints) follows its locale."""
+    if has_request_context() and (request.blueprint or "").startswith("embed"):
+        return {"lang": str(get_locale())}
+    return {}
+
+
+@bp.app_template_global()
+def reader_args() -> dict[str, str]:
+    """The theme and language to carry on links and forms inside the iframe."""
+    args = theme_args()
+    lang = request.args.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        args["lang"] = lang
+    return args
+
+
+def reason_labels() -> list[tuple[str, str]]:
+    """The reasons a reader can pick, in their language."""
+    return [
+        (ReportReason.ABUSE.value, _("Abusive or hateful")),
+        (ReportReason.SPAM.value, _("Spam or advertising")),
+        (ReportReason.OFF_TOPIC.value, _("Off-topic")),
+        (ReportReason.OTHER.value, _("Something else")),
+    ]
+
+
+def _parent_origin(thread: Thread) -> str:
+    claimed = origin_of(request.values.get("origin", ""))
+    allowed = {origin_of(o) for o in thread.site.allowed_origins or ()}
+    return claimed if claimed in allowed else ""
+
+
+def _page(
+    thread: Thread,
+    comment: Comment | None,
+    status: int = HTTPStatus.OK,
+    *,
+    message: str = "",
+    outcome: str = "",
+    errors: dict[str, list[str]] | None = None,
+) -> Response:
+    origin = _parent_origin(thread)
+    html = render_template(
+        "embed/report.html",
+        thread=thread,
+        comment=comment,
+        token=issue_token(thread),
+        reasons=reason_labels(),
+        values=request.form if request.method == "POST" else {},
+        errors=errors or {},
+        message=message,
+        outcome=outcome,
+        text_max=TEXT_MAX,
+        parent_origin=origin,
+        back_url=url_for(
+            "embed.thread_page",
+            site=thread.site.slug,
+            key=thread.key,
+            origin=origin or None,
+            **reader_args(),
+        ),
+    )
+    response = make_response(html, status)
+    response.headers["Content-Security-Policy"] = embed_csp(
+        frame_ancestors(thread.site)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_reports(error: RateLimitExceeded) -> Response:
+    """Say so inside the iframe (the global handler's page could not be framed)."""
+    args = request.view_args or {}
+    thread = get_thread(str(args.get("site")), str(args.get("key")))
+    message = _("You are sending reports too fast; try again later.")
+    response = _page(
+        thread, None, HTTPStatus.TOO_MANY_REQUESTS, message=message, outcome="error"
+    )
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+@bp.get("/<site>/<key>/comments/<int:comment_id>/report")
+def report_form(site: str, key: str, comment_id: int) -> Response:
+    """The report form for one published comment."""
+    thread = get_thread(site, key)
+    return _page(thread, find_reportable(comment_id, thread.id))
+
+
+@bp.post("/<site>/<key>/comments/<int:comment_id>/report")
+@report_limits
+def report(site: str, key: str, comment_id: int) -> Response:
+    """Record a reader's report and say so; the comment is not hidden at once."""
+    thread = get_thread(site, key)
+    check_origin(request, thread.site)
+    comment = find_reportable(comment_id, thread.id)
+    try:
+        read_token(request.form.get("token"), thread)
+        reason, text = check_report(request.form.to_dict())
+    except FormExpired:
+        return _page(
+            thread,
+            comment,
+            HTTPStatus.BAD_REQUEST,
+            message=_(
+                "This form has expired. Your text is kept: press “Send report” again."
+            ),
+            outcome="error",
+        )
+    except InvalidInput as error:
+        return _page(
+            thread,
+            comment,
+            error.status,
+            message=_("The report could not be sent; see below."),
+            outcome="error",
+            errors=error.fields,
+        )
+    try:
+        report_comment(comment, reason, text, network_key())
+    except AlreadyReported:
+        return _page(
+            thread,
+            None,
+            HTTPStatus.OK,
+            message=_("You have already reported this comment. Thank you."),
+            outcome="already",
+        )
+    return _page(
+        thread,
+        None,
+        HTTPStatus.CREATED,
+        message=_("Thank you: your report was sent to the moderators."),
+        outcome="reported",
+    )
