@@ -12,31 +12,24 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import re
-import shutil
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from test_browser import CHROMIUM_ARGS as BROWSER_ARGS
+from test_browser import chromium_path  # noqa: F401
 
 from live_server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("MODERATION_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    *BROWSER_ARGS,
     # Chromium's own switch for "third-party cookies blocked" (as Safari, Firefox
     # and incognito Chrome do); the preference below says the same.
     "--test-third-party-cookie-phaseout",
@@ -96,21 +89,9 @@ def _publisher(host: str) -> Publisher:
 
 
 @pytest.fixture(scope="module")
-def chromium_path() -> str:
-    """The browser to drive; skips, saying what to install, when there is none."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("Playwright not installed: pip install -e '.[dev]'")
-    path = shutil.which(CHROMIUM)
-    if not path or not Path(path).is_file():
-        pytest.skip("Chromium not installed: apt-get install chromium")
-    return path
-
-
-@pytest.fixture(scope="module")
 def sites(
-    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
+    chromium_path: str,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, Publisher, Publisher]]:
     """The service, an allowed publisher and a foreign page, each its own origin."""
     allowed = _publisher("127.0.0.2")
@@ -128,7 +109,7 @@ def sites(
 
 
 @pytest.fixture(scope="module")
-def context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
+def context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
     """A browser profile that blocks third-party cookies."""
     from playwright.sync_api import sync_playwright
 

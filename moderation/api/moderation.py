@@ -9,7 +9,6 @@ exempt); a browser page on another site cannot add the header without CORS.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from ..queue.access import require_site
 from ..queue.queries import QUEUES, Cursor, Filters, queue_page
 from ..ratelimits import network_key
 from ..tokens import authenticate
+from .payloads import json_object
 
 logger = logging.getLogger(__name__)
 
@@ -101,15 +101,7 @@ def _moderator() -> Moderator:
 
 def _json_object() -> dict[str, Any]:
     """The request's JSON body, which must be an object (400 otherwise)."""
-    if not request.is_json:
-        raise BadRequest("Send JSON (Content-Type: application/json).")
-    try:
-        payload = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError as error:
-        raise BadRequest(f"The body is not valid JSON: {error}.") from error
-    if not isinstance(payload, dict):
-        raise BadRequest("The body must be a JSON object.")
-    return payload
+    return json_object(BadRequest)
 
 
 def _text(payload: dict[str, Any], name: str, limit: int = 1000) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from ..readers import (
 from ..reports import check_report, report_comment, report_limits, reportable
 from ..shapes import check_comment
 from ..threads import comment_json, read_page, read_view
+from .payloads import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -229,15 +229,5 @@ def _result(comment: Comment) -> dict[str, object]:
 
 
 def _json_object() -> dict[str, object]:
-    """The request's JSON body, which must be an object."""
-    if not request.is_json:
-        raise InvalidInput("Send the comment as JSON (Content-Type: application/json).")
-    try:
-        payload = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError as error:
-        raise InvalidInput(f"The body is not valid JSON: {error}.") from error
-    if not isinstance(payload, dict):
-        raise InvalidInput(
-            'The body must be a JSON object: {"handle": ..., "body": ...}.'
-        )
-    return payload
+    """The request's JSON body, which must be an object (422 otherwise)."""
+    return json_object(InvalidInput, '{"handle": ..., "body": ...}')
