@@ -182,6 +182,44 @@ def wait_for_verdict(comment: Comment, timeout: float) -> Comment:
     return comment
 
 
+def log_move(
+    comment: Comment,
+    from_status: CommentStatus,
+    to_status: CommentStatus,
+    action: str,
+    reason: str,
+    moderator: Moderator | None = None,
+    *,
+    actor: str | None = None,
+    after: dict[str, object] | None = None,
+) -> None:
+    """What every status change leaves, in the caller's transaction: a Decision
+    row, an audit entry and, when readers see the change, a revision bump."""
+    db.session.add(
+        Decision(
+            comment_id=comment.id,
+            moderator=moderator,
+            actor=actor or (moderator.email if moderator is not None else "system"),
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+        )
+    )
+    record(
+        action,
+        "comment",
+        comment.id,
+        moderator=moderator,
+        actor=actor,
+        site_id=comment.thread.site_id,
+        before={"status": from_status.value},
+        after={"status": to_status.value, **(after or {})},
+        reason=reason,
+    )
+    if CommentStatus.PUBLISHED in (from_status, to_status):
+        bump_threads([comment.thread_id])
+
+
 # What a moderator may do to a comment in each status.
 MODERATOR_MOVES = {
     CommentStatus.HELD: {CommentStatus.PUBLISHED, CommentStatus.REJECTED},
@@ -232,25 +270,8 @@ def decide(
             f"Comment {comment.id} was decided or claimed by someone else a moment "
             "ago; reload to see it as it is now."
         )
-    db.session.add(
-        Decision(
-            comment_id=comment.id,
-            moderator=moderator,
-            actor=moderator.email,
-            from_status=current,
-            to_status=to_status,
-            reason=reason,
-        )
-    )
-    record(
-        f"comment.{to_status.value}",
-        "comment",
-        comment.id,
-        moderator=moderator,
-        site_id=comment.thread.site_id,
-        before={"status": current.value},
-        after={"status": to_status.value},
-        reason=reason,
+    log_move(
+        comment, current, to_status, f"comment.{to_status.value}", reason, moderator
     )
     # A moderator has now looked at it: its reports leave the Reported queue, and
     # only new ones count toward the site's threshold again.
@@ -260,8 +281,6 @@ def decide(
         .values(resolved_at=now)
         .execution_options(synchronize_session=False)
     )
-    if CommentStatus.PUBLISHED in (current, to_status):
-        bump_threads([comment.thread_id])
     db.session.commit()
     db.session.refresh(comment)
     logger.info(
@@ -351,29 +370,14 @@ def undo(decision: Decision, moderator: Moderator, window: float) -> Comment:
     if moved.rowcount != 1:
         db.session.rollback()
         raise InvalidTransition(f"Comment {comment.id} has moved since.")
-    reason = f"undo of decision {decision.id}"
-    db.session.add(
-        Decision(
-            comment_id=comment.id,
-            moderator=moderator,
-            actor=moderator.email,
-            from_status=undone,
-            to_status=back,
-            reason=reason,
-        )
-    )
-    record(
+    log_move(
+        comment,
+        undone,
+        back,
         "comment.undo",
-        "comment",
-        comment.id,
-        moderator=moderator,
-        site_id=comment.thread.site_id,
-        before={"status": undone.value},
-        after={"status": back.value},
-        reason=reason,
+        f"undo of decision {decision.id}",
+        moderator,
     )
-    if CommentStatus.PUBLISHED in (back, undone):
-        bump_threads([comment.thread_id])
     db.session.commit()
     db.session.refresh(comment)
     logger.info(

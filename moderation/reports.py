@@ -20,12 +20,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .audit import record
+from .comments import log_move
 from .errors import InvalidInput, ModerationError, NotFound
 from .extensions import db, limiter
-from .models import Comment, CommentStatus, Decision, Report, ReportReason, utcnow
+from .models import Comment, CommentStatus, Report, ReportReason, utcnow
 from .ratelimits import network_key
-from .revisions import bump_threads
 from .shapes import clean_text
 
 logger = logging.getLogger(__name__)
@@ -177,25 +176,13 @@ def _hold(comment: Comment, count: int) -> bool:
         f"{reason.value} ×{n}" if n > 1 else reason.value
         for reason, n in reasons.most_common()
     )
-    why = f"{count} reader reports: {listed}"
-    db.session.add(
-        Decision(
-            comment_id=comment.id,
-            actor=READERS,
-            from_status=CommentStatus.PUBLISHED,
-            to_status=CommentStatus.HELD,
-            reason=why,
-        )
-    )
-    record(
+    log_move(
+        comment,
+        CommentStatus.PUBLISHED,
+        CommentStatus.HELD,
         "comment.reported_to_held",
-        "comment",
-        comment.id,
+        f"{count} reader reports: {listed}",
         actor=READERS,
-        site_id=comment.thread.site_id,
-        before={"status": CommentStatus.PUBLISHED.value},
-        after={"status": CommentStatus.HELD.value, "reports": count},
-        reason=why,
+        after={"reports": count},
     )
-    bump_threads([comment.thread_id])
     return True

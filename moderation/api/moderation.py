@@ -13,11 +13,10 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..comments import decide
+from ..comments import decide, get_site
 from ..errors import InvalidInput, ModerationError, NotFound, Unauthorized
 from ..extensions import db, limiter
 from ..models import Ban, BanKind, Comment, CommentStatus, Moderator, Site
@@ -122,13 +121,6 @@ def _id(raw: str, what: str) -> int:
     return int(raw)
 
 
-def _site(slug: str) -> Site:
-    site = db.session.scalar(sa.select(Site).filter_by(slug=slug))
-    if site is None:
-        raise NotFound(f"No site called {slug[:64]!r}.")
-    return site
-
-
 def comment_json(comment: Comment) -> dict[str, Any]:
     """A comment as a moderator sees it: text, author, evidence, standing."""
     return {
@@ -198,7 +190,7 @@ def queue() -> ResponseReturnValue:
         )
     site_id = None
     if slug := request.args.get("site"):
-        site = _site(slug)
+        site = get_site(slug)
         require_site(moderator, site.id)
         site_id = site.id
     cursor = request.args.get("cursor")
@@ -304,7 +296,7 @@ def create_ban() -> ResponseReturnValue:
     if raw_site == "*":
         site = None  # every site (admins only; the service checks)
     elif isinstance(raw_site, str) and raw_site:
-        site = _site(raw_site)
+        site = get_site(raw_site)
     elif raw_site is None and comment_site is not None:
         site = comment_site
     else:

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from .. import charts
+from ..comments import get_site
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Site, utcnow
@@ -49,9 +50,7 @@ def _chosen_site(slug: str | None) -> Site | None:
     """The site the `site` parameter names, if the moderator works it."""
     if not slug:
         return None
-    site = db.session.scalar(sa.select(Site).filter_by(slug=slug))
-    if site is None:
-        raise NotFound(f"No site called {slug!r}.")
+    site = get_site(slug)
     require_site(current_user, site.id)
     return site
 
