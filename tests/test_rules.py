@@ -334,3 +334,141 @@ def test_shipped_wordlist_is_what_the_build_script_makes() -> None:
     for source in build_wordlist.SOURCES:
         shipped = build_wordlist.LICENSES_DIR / source / "LICENSE"
         assert shipped.read_bytes() == (SOURCES / source / "LICENSE").read_bytes()
+
+
+# --- Disguises: look-alikes, invisible characters, spacing, swaps, digits ----
+
+# The slur above, and "bitch", spelled with Cyrillic and Greek look-alikes.
+CYRILLIC_SLUR = SLUR.replace("i", "і").replace("e", "е")  # і, е are Cyrillic
+
+
+@pytest.mark.parametrize(
+    "body, term",
+    [
+        # Look-alike letters from other scripts, alone or among Latin ones.
+        ("fuсk it", "fuck"),  # Cyrillic с
+        ("ѕһіт", "shit"),  # all Cyrillic
+        ("bіtсh", "bitch"),
+        ("Fυck", "fuck"),  # Greek upsilon
+        ("ΒΙΤCΗ", "bitch"),  # Greek capitals
+        ("ᴄᴜɴᴛ", "cunt"),  # small capitals
+        # Fullwidth, mathematical and enclosed letters.
+        ("ｓｈｉｔ", "shit"),
+        ("𝐟𝐮𝐜𝐤", "fuck"),
+        ("𝓼𝓱𝓲𝓽", "shit"),
+        ("ⓕⓤⓒⓚ", "fuck"),
+        ("🅵🆄🅲🅺", "fuck"),
+        # Invisible characters inside the word, or standing for a space.
+        ("f\u200bu\u200bc\u200bk", "fuck"),
+        ("sh\u200di\u200ct", "shit"),
+        ("bi\u00adtch", "bitch"),
+        ("fu\ufe0fck", "fuck"),
+        ("fuck\u200bthis", "fuck"),
+        # Letters spelled out with several or mixed separators.
+        ("f.u-c k", "fuck"),
+        ("f . u . c . k", "fuck"),
+        ("s_h.i t", "shit"),
+        ("b  i  t  c  h", "bitch"),
+        ("$ h 1 t", "shit"),
+        # Two inner letters swapped in a long, severe word.
+        ("btich", "bitch"),
+        ("bicth", "bitch"),
+        ("motherfukcer", "motherfucker"),
+        # Letters repeated.
+        ("biiiiitch", "bitch"),
+        ("sssshhhiiiitttt", "shit"),
+    ],
+)
+def test_disguised_profanity_is_held(body: str, term: str) -> None:
+    found = find_words(body)
+    assert found, body
+    assert any(term in m.entry.forms or m.entry.term == term for m in found)
+    assert all(m.disguised for m in found)
+    for m in found:
+        assert body[m.span.start : m.span.end] == m.span.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [CYRILLIC_SLUR, f"{SLUR[:2]}\u200b{SLUR[2:]}", "n i g g e r", "nigegr", "n1gg3r"],
+)
+def test_disguised_slur_is_still_rejected(body: str) -> None:
+    assert actions(f"you {body}") == {Action.REJECT}
+    assert all(m.disguised for m in find_words(f"you {body}"))
+
+
+def test_plain_word_is_not_disguised() -> None:
+    (match,) = find_words("well shit")
+    assert not match.disguised
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Ordinary words with look-alike letters stay ordinary words.
+        "Sсunthorpe",  # Cyrillic с
+        "сocktail",
+        "аnalysis",
+        # Other scripts are read as themselves, not as Latin look-alikes.
+        "Я люблю тебя, сок и хлеб",
+        "Καλημέρα σας",
+        # Soft hyphens and joiners sit inside one word.
+        "Scun\u00adthorpe",
+        "cock\u00adtail",
+        "ass\u200dessment",
+        # Spelled-out letters that make no listed word, or only part of one.
+        "B-A-S-S",
+        "the U.S.A. and the U.K.",
+        "a.k.a. the b-side",
+        "p.s. see you",
+        # Words one swap from a listed word are real words, or too short.
+        "a bitcoin trade",
+        "the pitch and the ditch",
+        "Cnut the Great",
+        "count the votes",
+        "united we stand",
+        # Digits that are numbers, not letters.
+        "A55 and M25",
+        "1st, 2nd and 3rd",
+        "covid19 and mp3 files",
+    ],
+)
+def test_disguise_reading_makes_no_new_false_hits(body: str) -> None:
+    assert find_words(body) == []
+
+
+def test_disguised_word_reason_names_the_listed_word() -> None:
+    hit = suspect_words(Draft("well f.u-c k that"), Policy())
+    assert hit is not None
+    assert hit.reason == 'suspect word: "f.u-c k" (fuck)'
+
+
+# --- Pattern rules in apply_rules ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, rule",
+    [
+        ("I will find where you live and hurt you.", "threat"),
+        ("Immigrants are rats", "dehumanisation"),
+        ("Deport all immigrants", "group_harm"),
+    ],
+)
+def test_pattern_rules_hold_and_never_reject(body: str, rule: str) -> None:
+    hits = {h.rule: h for h in apply_rules(Draft(body), Policy())}
+    assert hits[rule].action is Action.HOLD
+    assert hits[rule].reason.startswith(rule.replace("_", " ") + ": ")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I'm going to kill this workout",
+        "kill the bill",
+        "this tax is a cancer on the economy",
+        "rats in the subway",
+        "deport the mosquitoes",
+    ],
+)
+def test_pattern_rules_leave_ordinary_comments_alone(body: str) -> None:
+    assert apply_rules(Draft(body), Policy()) == []

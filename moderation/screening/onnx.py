@@ -28,10 +28,9 @@ from .classifiers import (
     MAX_BATCH_TOKENS,
     ClassifierUnavailable,
     DetoxifyClassifier,
-    _replace,
-    _sha256,
     length_batches,
 )
+from .files import replace_dir, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ def export(
             "max_length": max_length,
             "tokenizer_name": type(tokenizer).__name__,
             "checkpoint": checkpoint.name,
-            "checkpoint_sha256": _sha256(checkpoint),
+            "checkpoint_sha256": sha256_file(checkpoint),
             "exported_with": {
                 name: importlib.metadata.version(name)
                 for name in ("torch", "transformers", "onnx", "onnxruntime")
@@ -129,7 +128,7 @@ def export(
         (staging / META_NAME).write_text(
             json.dumps(meta, indent=2) + "\n", encoding="utf-8"
         )
-        _replace(staging, out_dir)
+        replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

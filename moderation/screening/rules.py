@@ -1,12 +1,18 @@
 """Rule filters: word lists, links, repeats and spam signals, as plain functions.
 
 Word matching works on tokens, never on substrings, so "Scunthorpe", "cocktail" and
-"analysis" cannot match. Each token is folded (NFKC, casefold, accents dropped,
-leetspeak digits and symbols read as letters) and looked up in an index; every letter
-of a listed form may repeat ("fuuuck"). Masked tokens ("f*ck", "sh*t") and single
-letters spelled out with one separator ("f.u.c.k", "f u c k") are matched too, but a
-masked match only ever holds: "s**t" could be several words. Spans are the original
-token offsets, so ``body[span.start:span.end] == span.text`` for highlighting.
+"analysis" cannot match. Each token is folded (``normalize.fold_word``: NFKC,
+invisible characters dropped, look-alike letters read as Latin, casefold, accents
+dropped, leetspeak digits and symbols read as letters) and looked up in an index;
+every letter of a listed form may repeat ("fuuuck"). Masked tokens ("f*ck", "sh*t"),
+single letters spelled out with separators ("f.u.c.k", "f u-c k"), words split by
+zero-width characters, and severe listed words of five letters or more with two
+inner letters swapped ("btich") are matched too, but a masked match only ever holds:
+"s**t" could be several words. Spans are the original token offsets, so
+``body[span.start:span.end] == span.text`` for highlighting.
+
+The pattern rules (threats, dehumanisation, calls for harm against a group) live in
+``patterns``; their rules here hold, never reject.
 
 The shipped list is ``data/wordlist.json``, made by ``build_wordlist`` (its docstring
 gives the reject / hold policy). Sites add their own words through ``Policy``.
@@ -18,60 +24,60 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from moderation.screening import patterns
 from moderation.screening.base import Action, Draft, Policy, RuleHit, Span
+from moderation.screening.normalize import (
+    ENCLOSED_CLASS,
+    INVISIBLE_CHARS,
+    INVISIBLE_CLASS,
+    SPELLED_GAP_CLASS,
+    fold_leet,
+    fold_word,
+    latin_context,
+)
 
 WORDLIST_PATH = Path(__file__).parent / "data" / "wordlist.json"
 
 # Letters and digits, plus the symbols people put in place of letters (leetspeak:
-# @ $ ! +, fullwidth forms; masks: * #). Underscore is a separator, not a letter.
-_TOKEN = re.compile(r"(?:[^\W_]|[@$!+*#＠＄！＊＃])+")
-_EDGE_STRIP = "!*#！＊＃"  # "fuck!" and "*fuck*" are the word itself
-_MASKS = frozenset("*#")
-_LEET = str.maketrans(
-    {
-        "@": "a",
-        "4": "a",
-        "1": "i",
-        "!": "i",
-        "3": "e",
-        "0": "o",
-        "$": "s",
-        "5": "s",
-        "7": "t",
-        "+": "t",
-    }
+# @ $ ! +, fullwidth forms; masks: * #), and the invisible characters and combining
+# marks that may sit inside a word. Underscore is a separator, not a letter.
+_TOKEN = re.compile(
+    rf"(?:[^\W_]|[@$!+*#＠＄！＊＃{INVISIBLE_CLASS}{ENCLOSED_CLASS}\u0300-\u036f])+"
 )
+# "fuck!" and "*fuck*" are the word itself; so is "fuck" between zero-width spaces.
+_EDGE_STRIP = frozenset("!*#！＊＃") | INVISIBLE_CHARS
+# Invisible characters that stand for a space: a word split by one of these may be
+# two words ("fuck\u200bthis"). A soft hyphen or a joiner sits inside one word.
+_INVISIBLE_SPACE = re.compile("[\u200b\u180e\ufeff]+")
+_MASKS = frozenset("*#")
 _LEET_CHARS = frozenset("@41!30$57+")
 # Between the words of a phrase: spaces, a hyphen, a full stop ("mr. hands").
 _PHRASE_GAP = re.compile(r"[\s\-.\u2010-\u2014]{1,6}")
-# One separator between single letters: "f.u.c.k", "f u c k", "f-u-c-k", "f_u_c_k".
-_SPELLED_GAP = re.compile(r"[ ._\-/]")
+# Between single letters spelled out: one to three separators, mixed or not:
+# "f.u.c.k", "f u c k", "f.u-c k", "f_u_c_k".
+_SPELLED_GAP = re.compile(f"[{SPELLED_GAP_CLASS}]{{1,3}}")
 _REPEATS = re.compile(r"(.)\1+")
 # A spelled-out or masked word longer than this is never looked up.
 _MAX_SPELLED = 16
+# Swapped letters are matched only in listed words this long and this severe, and
+# only inside the word ("btich", "nigegr"): the first and last letters stay.
+_SWAP_MIN_LENGTH = 5
+_SWAP_MIN_SEVERITY = 3
 
 
-@lru_cache(maxsize=65536)
-def fold_token(token: str) -> str:
+def fold_token(token: str, homoglyphs: bool = True) -> str:
     """Fold one token to the form the word lists are written in."""
-    text = unicodedata.normalize("NFKC", token).casefold()
-    text = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
-    letters = sum(c.isalpha() for c in text)
-    # Read digits and symbols as letters only inside real words: "sh1t" is a word,
-    # "A55" (a road, a phone) and "2019" are not.
-    if letters >= 2 and any(c in _LEET_CHARS for c in text):
-        text = text.translate(_LEET)
-    return text
+    return fold_word(token, homoglyphs)
 
 
 def tokens(text: str) -> list[tuple[int, int, str]]:
     """Split text into (start, end, folded) word tokens with original offsets."""
+    # Look-alikes are read as Latin in Latin text only: Russian stays Russian.
+    homoglyphs = latin_context(text)
     out: list[tuple[int, int, str]] = []
     for m in _TOKEN.finditer(text):
         start, end = m.span()
@@ -80,7 +86,7 @@ def tokens(text: str) -> list[tuple[int, int, str]]:
         while end > start and text[end - 1] in _EDGE_STRIP:
             end -= 1
         if start < end:
-            out.append((start, end, fold_token(text[start:end])))
+            out.append((start, end, fold_word(text[start:end], homoglyphs)))
     return out
 
 
@@ -89,6 +95,22 @@ def fold_phrase(text: str) -> str:
     return " ".join(t for _, _, t in tokens(text))
 
 
+def _plain(token: str) -> str:
+    # A token as typed, only case and canonical composition undone.
+    return unicodedata.normalize("NFC", token).casefold()
+
+
+def _spelled_letter(folded: str) -> bool:
+    return len(folded) == 1 and (folded.isalpha() or folded in _LEET_CHARS)
+
+
+# Real words one swap away from a listed severe word, which swapped-letter matching
+# must leave alone. None is known today (checked against an English vocabulary of
+# 30,000 words and the training comments); add any that turn up.
+_REAL_WORDS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=65536)
 def _collapse(text: str) -> str:
     return _REPEATS.sub(r"\1", text)
 
@@ -121,6 +143,9 @@ class WordMatch:
     entry: WordEntry
     # Matched through a mask ("f*ck"): the word is a guess, so it only holds.
     masked: bool = False
+    # Only found by reading through a disguise: leet, look-alikes, invisible
+    # characters, spelled-out or swapped letters, masks, repeated letters.
+    disguised: bool = False
 
     @property
     def action(self) -> Action:
@@ -133,6 +158,8 @@ class _Form:
     words: tuple[re.Pattern[str], ...]
     # Exceptions as (words before, words after) the match, folded.
     exceptions: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    # The folded words as listed: a token that reads so without folding is plain.
+    plain: tuple[str, ...] = ()
 
 
 def _parse_exceptions(
@@ -163,6 +190,9 @@ class WordMatcher:
         self._index: dict[str, list[_Form]] = {}
         # Single-word forms by first letter, for masked tokens.
         self._by_first: dict[str, list[tuple[str, WordEntry]]] = {}
+        # Severe long words with two inner letters swapped: "btich" -> bitch.
+        self._swapped: dict[str, WordEntry] = {}
+        swappable: list[tuple[str, WordEntry]] = []
         for entry in entries:
             exceptions = _parse_exceptions(entry)
             for form in entry.forms:
@@ -170,15 +200,37 @@ class WordMatcher:
                 if not words:
                     continue
                 compiled = _Form(
-                    entry, tuple(_letters_regex(w) for w in words), exceptions
+                    entry,
+                    tuple(_letters_regex(w) for w in words),
+                    exceptions,
+                    tuple(words),
                 )
                 self._index.setdefault(_collapse(words[0]), []).append(compiled)
                 if len(words) == 1:
                     self._by_first.setdefault(words[0][0], []).append((words[0], entry))
+                    if (
+                        entry.severity >= _SWAP_MIN_SEVERITY
+                        and len(words[0]) >= _SWAP_MIN_LENGTH
+                        and words[0].isalpha()
+                    ):
+                        swappable.append((words[0], entry))
+        listed = {w for forms in self._by_first.values() for w, _ in forms}
+        for word, entry in swappable:
+            for k in range(1, len(word) - 2):
+                if word[k] == word[k + 1]:
+                    continue
+                swapped = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
+                # A listed spelling ("fcuking") is matched as itself.
+                if swapped in listed or swapped in _REAL_WORDS:
+                    continue
+                known = self._swapped.get(swapped)
+                if known is None or entry.severity > known.severity:
+                    self._swapped[swapped] = entry
 
     def find(self, body: str) -> list[WordMatch]:
         """Return the listed words in body, left to right, never overlapping."""
         toks = tokens(body)
+        invisible = _INVISIBLE_SPACE.search(body) is not None
         matches: list[WordMatch] = []
         i = 0
         while i < len(toks):
@@ -188,6 +240,10 @@ class WordMatcher:
             if found is None:
                 found = self._masked_at(body, toks, i)
             if found is None:
+                found = self._swapped_at(body, toks, i)
+            if found is None:
+                if invisible:
+                    matches.extend(self._split_at_invisibles(body, toks[i]))
                 i += 1
                 continue
             match, used = found
@@ -212,7 +268,12 @@ class WordMatcher:
             return None
         n, _, form = best
         start, end = toks[i][0], toks[i + n - 1][1]
-        return WordMatch(Span(start, end, body[start:end]), form.entry), n
+        disguised = any(
+            _plain(body[s:e]) != word
+            for (s, e, _), word in zip(toks[i : i + n], form.plain, strict=True)
+        )
+        span = Span(start, end, body[start:end])
+        return WordMatch(span, form.entry, disguised=disguised), n
 
     @staticmethod
     def _words_fit(
@@ -244,34 +305,76 @@ class WordMatcher:
     def _spelled_at(
         self, body: str, toks: list[tuple[int, int, str]], i: int
     ) -> tuple[WordMatch, int] | None:
-        # Single letters with the same one-character separator: "f.u.c.k".
-        if len(toks[i][2]) != 1 or not toks[i][2].isalpha():
+        # Single letters (or leet digits) with separators between: "f.u-c k".
+        if not _spelled_letter(toks[i][2]):
+            return None
+        # Only from the start of a run: "B-A-S-S" is bass, not "a-s-s".
+        if (
+            i
+            and _spelled_letter(toks[i - 1][2])
+            and _SPELLED_GAP.fullmatch(body[toks[i - 1][1] : toks[i][0]])
+        ):
             return None
         j = i + 1
-        sep: str | None = None
         while j < len(toks) and j - i < _MAX_SPELLED:
             gap = body[toks[j - 1][1] : toks[j][0]]
-            if len(toks[j][2]) != 1 or not toks[j][2].isalpha():
+            if not _spelled_letter(toks[j][2]) or not _SPELLED_GAP.fullmatch(gap):
                 break
-            if not _SPELLED_GAP.fullmatch(gap) or (sep is not None and gap != sep):
-                break
-            sep = gap
             j += 1
-        # Longest spelled word first; three letters at least ("a s s").
+        # Longest spelled word first; three letters at least ("a s s"), two of
+        # them real letters ("2 + 2" is sums).
         for end in range(j, i + 2, -1):
-            word = "".join(t for _, _, t in toks[i:end])
+            letters = "".join(t for _, _, t in toks[i:end])
+            if sum(c.isalpha() for c in letters) < 2:
+                continue
+            word = fold_leet(letters)
             for form in self._index.get(_collapse(word), ()):
                 if len(form.words) == 1 and form.words[0].fullmatch(word):
                     start, stop = toks[i][0], toks[end - 1][1]
                     span = Span(start, stop, body[start:stop])
-                    return WordMatch(span, form.entry), end - i
+                    return WordMatch(span, form.entry, disguised=True), end - i
         return None
+
+    def _swapped_at(
+        self, body: str, toks: list[tuple[int, int, str]], i: int
+    ) -> tuple[WordMatch, int] | None:
+        start, end, word = toks[i]
+        entry = self._swapped.get(word)
+        if entry is None:
+            return None
+        span = Span(start, end, body[start:end])
+        return WordMatch(span, entry, disguised=True), 1
+
+    def _split_at_invisibles(
+        self, body: str, token: tuple[int, int, str]
+    ) -> list[WordMatch]:
+        # "fuck\u200bthis": the zero-width space may be a space after all.
+        start, end, _ = token
+        if not _INVISIBLE_SPACE.search(body, start, end):
+            return []
+        homoglyphs = latin_context(body)
+        pieces = []
+        at = start
+        for m in _INVISIBLE_SPACE.finditer(body, start, end):
+            if m.start() > at:
+                pieces.append(
+                    (at, m.start(), fold_token(body[at : m.start()], homoglyphs))
+                )
+            at = m.end()
+        if end > at:
+            pieces.append((at, end, fold_token(body[at:end], homoglyphs)))
+        found = []
+        for k in range(len(pieces)):
+            match = self._match_at(body, pieces, k)
+            if match is not None:
+                found.append(replace(match[0], disguised=True))
+        return found
 
     def _masked_at(
         self, body: str, toks: list[tuple[int, int, str]], i: int
     ) -> tuple[WordMatch, int] | None:
         start, end, word = toks[i]
-        if not any(c in _MASKS for c in word) or len(word) > _MAX_SPELLED:
+        if ("*" not in word and "#" not in word) or len(word) > _MAX_SPELLED:
             return None
         letters = [c for c in word if c not in _MASKS]
         if len(letters) < 2 or not word[0].isalpha():
@@ -299,7 +402,8 @@ class WordMatcher:
             return None
         # Several words may fit the mask; name the best attested one.
         entry = max(candidates, key=lambda e: (len(e.sources), e.severity))
-        return WordMatch(Span(start, end, body[start:end]), entry, masked=True), 1
+        span = Span(start, end, body[start:end])
+        return WordMatch(span, entry, masked=True, disguised=True), 1
 
 
 def _entry_from_json(item: dict[str, object]) -> WordEntry:
@@ -363,6 +467,11 @@ def _matches_for(
     return tuple(matcher_for(banned, suspect).find(body))
 
 
+def word_matches(body: str) -> tuple[WordMatch, ...]:
+    """The shipped list's words in body, found once per body."""
+    return _matches_for(body, (), ())
+
+
 def _policy_matches(draft: Draft, policy: Policy) -> tuple[WordMatch, ...]:
     return _matches_for(
         draft.body, tuple(policy.banned_words), tuple(policy.suspect_words)
@@ -370,8 +479,12 @@ def _policy_matches(draft: Draft, policy: Policy) -> tuple[WordMatch, ...]:
 
 
 def _quoted(matches: Sequence[WordMatch]) -> str:
-    seen = dict.fromkeys(m.span.text for m in matches)
-    return ", ".join(f'"{w}"' for w in seen)
+    # A disguised word is named as listed too: "f.u-c k" (fuck).
+    seen = dict.fromkeys(
+        f'"{m.span.text}" ({m.entry.term})' if m.disguised else f'"{m.span.text}"'
+        for m in matches
+    )
+    return ", ".join(seen)
 
 
 def banned_words(draft: Draft, policy: Policy) -> RuleHit | None:
@@ -476,11 +589,29 @@ def spam_signals(draft: Draft, policy: Policy) -> RuleHit | None:
     return RuleHit("spam", Action.HOLD, reason, tuple(spans))
 
 
+def threats(draft: Draft, policy: Policy) -> RuleHit | None:
+    """Threats: intent to harm, wishing harm, knowing where someone lives."""
+    return patterns.pattern_hit(draft.body, "threat")
+
+
+def dehumanisation(draft: Draft, policy: Policy) -> RuleHit | None:
+    """A protected group compared to vermin, disease, filth or animals."""
+    return patterns.pattern_hit(draft.body, "dehumanisation")
+
+
+def group_harm(draft: Draft, policy: Policy) -> RuleHit | None:
+    """Calls for violence against, or exclusion of, a protected group."""
+    return patterns.pattern_hit(draft.body, "group_harm")
+
+
 Rule = Callable[[Draft, Policy], RuleHit | None]
 
 RULES: tuple[Rule, ...] = (
     banned_words,
     suspect_words,
+    threats,
+    dehumanisation,
+    group_harm,
     too_many_links,
     repeat,
     spam_signals,
