@@ -26,6 +26,9 @@ $(BIN)/.installed: setup.cfg
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard moderation/translations/*/LC_MESSAGES/messages.po))
 
 setup: $(BIN)/.installed $(CATALOGUES)
+	@# The screen's encoder, exported once from its wheel to int8 ONNX, so that
+	@# the first start loads in under a second (MODERATION_MODEL_DIR moves it).
+	$(BIN)/python -m moderation.screening.encoder --prepare $${MODERATION_MODEL_DIR:-instance/models}
 
 %.mo: %.po $(BIN)/.installed
 	$(BIN)/pybabel compile --statistics -i $< -o $@

@@ -36,6 +36,12 @@ def register(app: Flask) -> None:
     from .model_cli import register as register_model_commands
 
     register_model_commands(app)
+    from .screen_cli import register as register_screen_commands
+
+    register_screen_commands(app)
+    from .eval_cli import register as register_eval_commands
+
+    register_eval_commands(app)
     from .admin.cli import register as register_admin_commands
 
     register_admin_commands(app)

@@ -97,10 +97,26 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
     return f"sqlite:///{copy}"
 
 
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One MODEL_DIR a session: the screen's encoder is exported into it once."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def screen_classifier(model_dir: Path):  # -> ScreenClassifier
+    """The real offline default classifier (packaged encoder + committed heads)."""
+    from moderation.screening.screen_model import ScreenClassifier
+
+    return ScreenClassifier(model_dir, threads=2)
+
+
 @pytest.fixture
-def app_config(tmp_path: Path, database_url: str) -> dict[str, object]:
+def app_config(
+    tmp_path: Path, database_url: str, model_dir: Path
+) -> dict[str, object]:
     """The configuration `app` is built with; tests may change it first."""
-    return _config(tmp_path, database_url)
+    return _config(tmp_path, database_url, MODEL_DIR=str(model_dir))
 
 
 @pytest.fixture

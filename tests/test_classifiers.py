@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ def detoxify(tiny_detoxify: tuple[Path, Path]) -> DetoxifyClassifier:
     """The tiny checkpoint loaded through build(), once for this module."""
     checkpoint, config_dir = tiny_detoxify
     choice = choose("detoxify", "original", str(checkpoint), str(config_dir), Path())
-    classifier = build(choice)
+    # Detoxify alone: without the screen it is combined with (test_screen_model.py).
+    classifier = build(replace(choice, screen_cache=None))
     assert isinstance(classifier, DetoxifyClassifier)
     return classifier
 
@@ -158,10 +160,11 @@ def test_detoxify_is_safe_to_call_from_many_threads(
 
 
 def test_loading_and_scoring_never_touch_the_network(
-    tiny_detoxify: tuple[Path, Path], no_network: list[object]
+    tiny_detoxify: tuple[Path, Path], no_network: list[object], model_dir: Path
 ) -> None:
     checkpoint, config_dir = tiny_detoxify
-    choice = choose("auto", "original", str(checkpoint), str(config_dir), Path())
+    # Detoxify and the screen it is averaged with, both loaded with no network.
+    choice = choose("auto", "original", str(checkpoint), str(config_dir), model_dir)
 
     classifier = build(choice)
     scores = classifier.score([TOXIC, CLEAN])
@@ -257,7 +260,9 @@ def test_auto_picks_detoxify_for_an_explicit_checkpoint(
         "original",
         checkpoint,
         config_dir,
-        f"detoxify weights found at {checkpoint} (config {config_dir})",
+        f"detoxify weights found at {checkpoint} (config {config_dir}), averaged "
+        "with the screen (MiniLM encoder + trained heads, profanity-check and rules)",
+        screen_cache=Path(),
     )
 
 
@@ -295,17 +300,22 @@ def test_auto_picks_detoxify_from_the_torch_hub_cache(
     )
 
 
-def test_auto_falls_back_to_profanity_check_without_weights(
+def test_auto_falls_back_to_the_screen_without_weights(
     tmp_path: Path, empty_torch_home: Path
 ) -> None:
     choice = choose("auto", "original", None, None, tmp_path / "models")
 
-    assert choice.kind == "profanity-check"
+    assert choice.kind == "screen"
     assert (choice.model, choice.checkpoint, choice.config_dir) == (None, None, None)
+    assert choice.screen_cache == tmp_path / "models"
     assert choice.reason.startswith("no detoxify weights at ")
     assert str(tmp_path / "models" / "original" / "checkpoint.ckpt") in choice.reason
     assert "toxic_original-c1212f89.ckpt" in choice.reason
-    assert choice.reason.endswith("; using the offline fallback profanity-check")
+    assert "; using the offline default, the screen (MiniLM" in choice.reason
+
+
+def test_the_profanity_check_setting_builds_profanity_check(tmp_path: Path) -> None:
+    choice = choose("profanity-check", "original", None, None, tmp_path)
     assert isinstance(build(choice), ProfanityCheckClassifier)
 
 
@@ -318,7 +328,7 @@ def test_auto_falls_back_when_weights_have_no_local_config(
 
     choice = choose("auto", "original", str(alone), None, tmp_path / "models")
 
-    assert choice.kind == "profanity-check"
+    assert choice.kind == "screen"
     assert "no config directory" in choice.reason
 
 
@@ -489,7 +499,7 @@ def test_fetched_model_is_found_by_auto_and_loads_offline(
     choice = choose("auto", "original", None, None, model_dir)
     assert choice.kind == "detoxify"
     assert choice.config_dir == model_dir / "original" / "config"
-    toxic, clean = build(choice).score([TOXIC, CLEAN])
+    toxic, clean = build(replace(choice, screen_cache=None)).score([TOXIC, CLEAN])
     assert toxic["toxicity"] > clean["toxicity"]
 
 

@@ -36,32 +36,34 @@ def test_auto_uses_detoxify_when_weights_are_given_and_scores_every_label(
         comment = db.session.scalar(
             sa.select(Comment).filter_by(body="A calm and reasonable remark.")
         )
-        assert comment.classifier == "detoxify-original"
+        # Detoxify averaged with the screen: the same six labels.
+        assert comment.classifier == "detoxify-original+screen"
         assert {s.label for s in comment.scores} == set(ORIGINAL_LABELS)
         assert all(0.0 <= s.value <= 1.0 for s in comment.scores)
 
 
-def test_auto_falls_back_to_profanity_check_without_weights(make_app, tmp_path):
-    app = make_app(
-        CLASSIFIER_OBJECT=None, CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models")
-    )
+def test_auto_falls_back_to_the_screen_without_weights(make_app):
+    app = make_app(CLASSIFIER_OBJECT=None, CLASSIFIER="auto")
     screener = app.extensions["screener"]
-    assert screener.choice.kind == "profanity-check"
-    assert "offline fallback" in screener.description
+    assert screener.choice.kind == "screen"
+    assert "offline default" in screener.description
     classifier = screener.classifier()
-    assert "threats" in classifier.limitations
-    hostile, calm = classifier.score(
-        ["you are a fucking idiot", "thanks for the article"]
+    assert "implicit hate" in classifier.limitations
+    hostile, threat, calm = classifier.score(
+        [
+            "you are a fucking idiot",
+            "I know where you live and I will hurt you",
+            "thanks for the article",
+        ]
     )
     assert hostile["toxicity"] > 0.5 > calm["toxicity"]
+    assert threat["threat"] > 0.5 > calm["threat"]
 
 
 def test_moderators_are_told_what_the_fallback_cannot_see(
     make_app, tmp_path, moderator
 ):
-    app = make_app(
-        CLASSIFIER_OBJECT=None, CLASSIFIER="auto", MODEL_DIR=str(tmp_path / "models")
-    )
+    app = make_app(CLASSIFIER_OBJECT=None, CLASSIFIER="auto")
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     from conftest import MODERATOR_PASSWORD
@@ -70,5 +72,5 @@ def test_moderators_are_told_what_the_fallback_cannot_see(
         "/mod/login", data={"email": "mod@example.com", "password": MODERATOR_PASSWORD}
     )
     page = client.get("/mod/").text
-    assert "using the offline fallback profanity-check" in page
-    assert "not threats, identity attacks" in page
+    assert "using the offline default, the screen" in page
+    assert "implicit hate without telling words" in page

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Action(StrEnum):
@@ -67,6 +71,18 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = {
 }
 
 
+class Adapter(Protocol):
+    """A site's own correction of the classifier's scores (screening/adapt.py)."""
+
+    version: str
+
+    def adjust(
+        self, scores: Sequence[Mapping[str, float]], features: np.ndarray | None
+    ) -> list[dict[str, float]]:
+        """New scores for the batch; unchanged when `features` is None."""
+        ...
+
+
 @dataclass(frozen=True)
 class Policy:
     """A site's screening settings: thresholds, link limit, extra word lists."""
@@ -84,3 +100,6 @@ class Policy:
     suspect_words: tuple[str, ...] = ()
     # Hold everything that passed the screen.
     premoderate: bool = False
+    # The site's adapted head, learnt from its moderators' decisions; None: the
+    # classifier's scores as they are. Left out of ==: it holds numpy arrays.
+    adapter: Adapter | None = field(default=None, compare=False)

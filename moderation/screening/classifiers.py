@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import http.client
 import importlib.metadata
 import json
@@ -27,9 +26,11 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from .files import replace_dir, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ CHECKPOINT_FILES: dict[str, str] = {
 
 # "onnx" is only ever chosen by setting: int8 scores differ from detoxify's and
 # are adopted after compare-models shows they agree (docs/benchmarks.md).
-SETTINGS = ("auto", "detoxify", "profanity-check", "onnx")
+# "screen" is the offline default (screen_model.py); "profanity-check" alone is
+# kept for comparison and for machines without the encoder package.
+SETTINGS = ("auto", "detoxify", "screen", "profanity-check", "onnx")
 CHECKPOINT_NAME = "checkpoint.ckpt"
 CONFIG_NAME = "config"
 
@@ -98,6 +101,9 @@ class Choice:
     # For "onnx": "int8" or "fp32"; checkpoint is then the .onnx file and
     # config_dir the exported directory (tokenizer, meta.json).
     variant: str | None = None
+    # Where the screen's encoder is exported to (the model directory); None: the
+    # screen is not part of this choice (profanity-check alone).
+    screen_cache: Path | None = None
 
 
 def checkpoint_url(model: str) -> str:
@@ -136,21 +142,34 @@ def choose(
         return Choice(
             "profanity-check", None, None, None, "profanity-check chosen by setting"
         )
+    cache = Path(model_dir)
+    if setting == "screen":
+        return Choice(
+            "screen", None, None, None, _SCREEN + " chosen by setting", None, cache
+        )
     model = _known_model(model)
     if setting == "onnx":
-        return _choose_onnx(model, onnx_dir, onnx_variant, Path(model_dir))
-    found, missing = _find_weights(model, checkpoint, config_dir, Path(model_dir))
+        return replace(
+            _choose_onnx(model, onnx_dir, onnx_variant, cache), screen_cache=cache
+        )
+    found, missing = _find_weights(model, checkpoint, config_dir, cache)
     if found is not None:
         weights, config = found
-        reason = f"detoxify weights found at {weights} (config {config})"
-        return Choice("detoxify", model, weights, config, reason)
+        reason = (
+            f"detoxify weights found at {weights} (config {config}), "
+            f"averaged with {_SCREEN}"
+        )
+        return Choice("detoxify", model, weights, config, reason, None, cache)
     if setting == "detoxify":
         raise ClassifierUnavailable(
             f"detoxify is required but {missing}; fetch the weights on a machine "
             f"with internet (fetch_model) or {_FIX}"
         )
-    reason = f"{missing}; using the offline fallback profanity-check"
-    return Choice("profanity-check", None, None, None, reason)
+    reason = f"{missing}; using the offline default, {_SCREEN}"
+    return Choice("screen", None, None, None, reason, None, cache)
+
+
+_SCREEN = "the screen (MiniLM encoder + trained heads, profanity-check and rules)"
 
 
 def default_onnx_dir(model: str, model_dir: Path) -> Path:
@@ -181,6 +200,8 @@ def build(
     """Load the chosen classifier; slow for detoxify (imports torch, reads weights)."""
     if choice.kind == "profanity-check":
         return ProfanityCheckClassifier()
+    if choice.kind == "screen":
+        return _screen(choice, threads)
     if choice.kind == "onnx":
         from .onnx import OnnxClassifier
 
@@ -191,16 +212,79 @@ def build(
             raise ClassifierUnavailable(
                 f"the onnx classifier runs on the CPU only, not {device!r}"
             )
-        return OnnxClassifier(choice.config_dir, choice.variant, threads)
+        return combine(
+            OnnxClassifier(choice.config_dir, choice.variant, threads), choice, threads
+        )
     if choice.kind != "detoxify":
         raise ClassifierUnavailable(f"unknown classifier kind {choice.kind!r}")
     if choice.model is None or choice.checkpoint is None or choice.config_dir is None:
         raise ClassifierUnavailable(
             "a detoxify choice needs a model, a checkpoint and a config directory"
         )
-    return DetoxifyClassifier(
-        choice.model, choice.checkpoint, choice.config_dir, device, threads
+    return combine(
+        DetoxifyClassifier(
+            choice.model, choice.checkpoint, choice.config_dir, device, threads
+        ),
+        choice,
+        threads,
     )
+
+
+def _screen(choice: Choice, threads: int | None) -> Any:
+    from .encoder import EncoderUnavailable
+    from .screen_model import ScreenClassifier
+
+    assert choice.screen_cache is not None
+    try:
+        return ScreenClassifier(choice.screen_cache, threads)
+    except (EncoderUnavailable, OSError, ValueError) as exc:
+        raise ClassifierUnavailable(f"cannot load the screen: {exc}") from exc
+
+
+def combine(first: Classifier, choice: Choice, threads: int | None) -> Classifier:
+    """The full model averaged with the screen, when the choice includes it."""
+    if choice.screen_cache is None:
+        return first
+    return AveragedClassifier(first, _screen(choice, threads))
+
+
+class AveragedClassifier:
+    """Two classifiers' probabilities averaged per label: detoxify and the screen.
+
+    The documented rule: for each label both give, the mean of the two; a label
+    only one gives is that one's. The screen's rule signals then count under either
+    classifier, and a site head (trained on the screen's features) still applies.
+    The equal weights are not fitted: detoxify's real weights cannot be had on the
+    machines this was built on (docs/screening.md).
+    """
+
+    limitations = ""
+
+    def __init__(self, first: Classifier, screen: Any) -> None:
+        self.first = first
+        self.screen = screen
+        self.name = f"{first.name}+{screen.name}"
+        self.version = f"{first.version} | {screen.version}"
+        self.labels = tuple(dict.fromkeys((*first.labels, *screen.labels)))
+        self.rule_precision = screen.rule_precision
+
+    def score_with_features(
+        self, texts: Sequence[str]
+    ) -> tuple[list[dict[str, float]], Any]:
+        """Averaged scores, and the screen's features (for site heads)."""
+        own = self.first.score(texts)
+        theirs, features = self.screen.score_with_features(texts)
+        out = []
+        for a, b in zip(own, theirs, strict=True):
+            row = {**a, **b}
+            for label in a.keys() & b.keys():
+                row[label] = (a[label] + b[label]) / 2
+            out.append(row)
+        return out, features
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Averaged scores per text."""
+        return self.score_with_features(texts)[0]
 
 
 # Rows x padded length per forward pass; bert-base on 2 cores ran best at about
@@ -258,7 +342,7 @@ class DetoxifyClassifier:
             torch.set_num_threads(threads)
         started = time.monotonic()
         checkpoint, config_dir = Path(checkpoint), Path(config_dir)
-        digest = _sha256(checkpoint)
+        digest = sha256_file(checkpoint)
         try:
             self._detoxify = Detoxify(
                 model_type=model,
@@ -391,7 +475,7 @@ def fetch_model(model: str, model_dir: Path, timeout: float = 10.0) -> Path:
         args = _checkpoint_arch_args(staged_checkpoint)
         _save_hf_files(args, staging / CONFIG_NAME, staging / "hub-cache", timeout)
         target.mkdir(exist_ok=True)
-        _replace(staging / CONFIG_NAME, target / CONFIG_NAME)
+        replace_dir(staging / CONFIG_NAME, target / CONFIG_NAME)
         # The checkpoint last: choose() looks for it, and it is only there once
         # its config is.
         os.replace(staged_checkpoint, target / CHECKPOINT_NAME)
@@ -488,14 +572,6 @@ def _work_around_issue_126() -> None:
         upstream.get_model_and_tokenizer = get_model_and_tokenizer
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(functools.partial(f.read, 1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _refuse_offline_hub() -> None:
     """Fail at once when this process cannot reach the Hugging Face hub."""
     names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -536,7 +612,7 @@ def _download_checkpoint(model: str, destination: Path, timeout: float) -> None:
                 f"cannot download {url}: {exc}. Without internet, {_FIX}"
             ) from exc
     expected = _HASH_IN_NAME.search(name)
-    if expected and not _sha256(destination).startswith(expected.group(1)):
+    if expected and not sha256_file(destination).startswith(expected.group(1)):
         raise FetchFailed(
             f"{url} does not match the sha256 prefix {expected.group(1)} in its "
             "name; the download is corrupt or was tampered with"
@@ -597,14 +673,3 @@ def _save_hf_files(
     saved = json.loads((destination / "config.json").read_text(encoding="utf-8"))
     if len(saved.get("id2label", {})) != args["num_classes"]:
         raise FetchFailed(f"saved config for {repo} lost num_labels")
-
-
-def _replace(source: Path, destination: Path) -> None:
-    """Move a directory into place, replacing an older copy."""
-    old = None
-    if destination.exists():
-        old = destination.with_name(f".{destination.name}.old-{os.getpid()}")
-        os.replace(destination, old)
-    os.replace(source, destination)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -78,6 +78,57 @@ def judge(
     return action, tuple(reasons)
 
 
+# Rules whose hits are evidence of abuse, and so move the toxicity score. Links,
+# repeats and spam signals hold for other reasons and leave it alone.
+ABUSE_RULES = frozenset(
+    {"banned_word", "suspect_word", "threat", "dehumanisation", "group_harm"}
+)
+
+
+def with_rule_evidence(
+    scores: dict[str, float],
+    hits: Sequence[RuleHit],
+    precision: Mapping[str, float],
+) -> dict[str, float]:
+    """The toxicity a comment gets once its abuse-rule hits are counted.
+
+    A rule that fired is evidence with a measured precision: the share of held-out
+    comments it fired on that were abusive (`precision`, from the heads' training).
+    The score is the larger of the classifier's and that precision, so a comment a
+    rule holds never shows a toxicity that says it is clean. Rules without a
+    measured precision move nothing.
+    """
+    floor = max(
+        (
+            precision[h.rule]
+            for h in hits
+            if h.rule in ABUSE_RULES and h.rule in precision
+        ),
+        default=None,
+    )
+    if floor is None or "toxicity" not in scores or scores["toxicity"] >= floor:
+        return scores
+    return {**scores, "toxicity": floor}
+
+
+def classify(
+    texts: Sequence[str], classifier: Classifier, policy: Policy
+) -> list[dict[str, float]]:
+    """The classifier's scores, adjusted by the site's own head when it has one."""
+    with_features = getattr(classifier, "score_with_features", None)
+    if with_features is not None:
+        scores, features = with_features(texts)
+    else:
+        scores, features = classifier.score(texts), None
+    if len(scores) != len(texts):
+        raise RuntimeError(
+            f"{classifier.name} returned {len(scores)} scores for {len(texts)} texts"
+        )
+    if policy.adapter is not None and features is not None:
+        scores = policy.adapter.adjust(scores, features)
+    return scores
+
+
 def screen(
     drafts: Sequence[Draft], policy: Policy, classifier: Classifier
 ) -> list[Verdict]:
@@ -85,11 +136,12 @@ def screen(
     if not drafts:
         return []
     hits = [tuple(apply_rules(draft, policy)) for draft in drafts]
-    scores = classifier.score([draft.body for draft in drafts])
-    if len(scores) != len(drafts):
-        raise RuntimeError(
-            f"{classifier.name} returned {len(scores)} scores for {len(drafts)} texts"
-        )
+    scores = classify([draft.body for draft in drafts], classifier, policy)
+    precision: Mapping[str, float] = getattr(classifier, "rule_precision", {})
+    scores = [
+        with_rule_evidence(row, draft_hits, precision)
+        for row, draft_hits in zip(scores, hits, strict=True)
+    ]
     verdicts = []
     for draft, draft_hits, draft_scores in zip(drafts, hits, scores, strict=True):
         action, reasons = judge(draft_hits, draft_scores, policy, draft)
@@ -147,6 +199,10 @@ class Screener:
             from .classifiers import ProfanityCheckClassifier
 
             return ProfanityCheckClassifier.limitations
+        if self.choice is not None and self.choice.kind == "screen":
+            from .screen_model import ScreenClassifier
+
+            return ScreenClassifier.limitations
         return ""
 
     def preload(self) -> None:
