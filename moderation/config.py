@@ -49,6 +49,9 @@ class Defaults:
     # Seconds a reader's POST waits for the verdict before answering "being checked".
     VERDICT_WAIT = 3.0
 
+    # Days between scheduled trainings of a site's own head (site_heads.py).
+    SITE_HEAD_RETRAIN_DAYS = 7
+
     # Reader form: how long a form token stays valid, and the shape limits.
     FORM_TOKEN_MAX_AGE = 6 * 3600
     BODY_MAX_LENGTH = 5000

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .screening.base import DEFAULT_THRESHOLDS, Policy
+from .screening.base import DEFAULT_THRESHOLDS, Adapter, Policy
 
 
 def utcnow() -> datetime:
@@ -110,6 +110,7 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
             banned_words=tuple(self.banned_words or ()),
             suspect_words=tuple(self.suspect_words or ()),
             premoderate=self.premoderate,
+            adapter=_active_head(self),
         )
 
 
@@ -470,3 +471,51 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     moderator: Mapped[Moderator] = relationship()
+
+
+class HeadStatus(StrEnum):
+    """Where a site's adapted head stands."""
+
+    CANDIDATE = "candidate"  # being trained: the row reserves its version
+    ACTIVE = "active"  # screening the site's comments; one per site at most
+    REJECTED = "rejected"  # lost its validation, or its training failed
+    RETIRED = "retired"  # was active; replaced by a newer head or rolled back
+
+
+class ScreenHead(db.Model):  # type: ignore[name-defined,misc]
+    """One version of a site's toxicity head, learnt from its moderators'
+    decisions (screening/adapt.py), with the validation that let it in or not."""
+
+    __tablename__ = "screen_heads"
+    __table_args__ = (sa.UniqueConstraint("site_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
+    # 1, 2, 3, ... per site.
+    version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Decisions it was fitted and validated on, and how many were rejections.
+    examples: Mapped[int] = mapped_column(default=0)
+    positives: Mapped[int] = mapped_column(default=0)
+    # Validation precision and recall of the head and of what it was measured
+    # against, the threshold, the classifier it builds on.
+    metrics: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # SiteHead.to_json(); None while a candidate is being trained.
+    head: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[HeadStatus] = mapped_column(
+        _enum(HeadStatus, "screen_head_status"), default=HeadStatus.CANDIDATE
+    )
+    # A moderator's email, "cli" or "schedule".
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="system")
+
+    site: Mapped[Site] = relationship()
+
+
+def _active_head(site: Site) -> Adapter | None:
+    """The site's active head, from the service's cache (None for a new site)."""
+    if site.id is None:
+        return None
+    # Imported here: site_heads imports this module's models.
+    from .site_heads import active_head
+
+    return active_head(site)

@@ -42,6 +42,7 @@ from .people import premoderation
 from .revisions import bump_threads
 from .screening.base import Action, Draft, Policy
 from .screening.pipeline import Screener, ScreeningFailed, Verdict
+from .site_heads import maybe_retrain
 from .sites import surge_guard
 
 logger = logging.getLogger(__name__)
@@ -355,6 +356,9 @@ def run(
                     continue
                 if drain and pending() == 0:
                     break
+                # Idle: the weekly training of sites' own heads (it looks at most
+                # hourly, trains one site per call and never raises).
+                maybe_retrain(app)
             except Exception:  # the loop must survive a database hiccup
                 db.session.rollback()
                 logger.exception("worker %s: batch failed; retrying", name)

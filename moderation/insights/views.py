@@ -9,16 +9,26 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import charts
+from .. import charts, site_heads
 from ..comments import get_site
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
+from ..manage.forms import ReasonForm
 from ..models import Site, utcnow
-from ..queue.access import require_site, site_ids
+from ..queue.access import admin_required, require_site, site_ids
 from ..screening.base import DEFAULT_THRESHOLDS
 from . import calibration, queries
 
@@ -262,7 +272,25 @@ def calibrate() -> str:
         minimum=calibration.MIN_DECISIONS,
         rejected=rows[0].rejected if rows else 0,
         chart=chart,
+        heads=site_heads.history(site),
+        rollback_form=ReasonForm() if current_user.is_admin else None,
     )
+
+
+@bp.post("/calibration/<site>/rollback")
+@admin_required
+def rollback_site_head(site: str) -> ResponseReturnValue:
+    """Retire the site's active head and go back to the one before (admins)."""
+    found = get_site(site)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("A reason has at most 1,000 characters.")
+    previous = site_heads.rollback(
+        found, moderator=current_user, reason=form.reason.data or ""
+    )
+    now = f"v{previous.version}" if previous else "the default model"
+    flash(f"Site head rolled back: {now} screens {found.name} now.", "ok")
+    return redirect(url_for("insights.calibrate", site=found.slug)), 303
 
 
 def _calibration_chart(
