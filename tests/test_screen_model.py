@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from moderation.screening import encoder as encoder_module
 from moderation.screening import training
 from moderation.screening.base import Action, Draft, Policy, RuleHit
 from moderation.screening.classifiers import choose
-from moderation.screening.encoder import MAX_TOKENS, package_model_dir
+from moderation.screening.encoder import EXPORT_MODULE, MAX_TOKENS, package_model_dir
 from moderation.screening.pipeline import screen, with_rule_evidence
 from moderation.screening.screen_model import (
     FEATURE_NAMES,
@@ -38,6 +40,14 @@ def test_the_encoder_weights_come_from_an_installed_package():
     directory = package_model_dir()
     assert (directory / "model.safetensors").stat().st_size > 80_000_000
     assert "site-packages" in str(directory)
+
+
+def test_the_export_child_runs_this_module_even_from_make_setup():
+    # `python -m moderation.screening.encoder --prepare` (make setup) runs the
+    # module as __main__; the child it starts must still find the module.
+    spec = importlib.util.find_spec(EXPORT_MODULE)
+    assert spec is not None
+    assert Path(spec.origin).resolve() == Path(encoder_module.__file__).resolve()
 
 
 def test_embeddings_are_unit_vectors_and_repeatable(screen_classifier):

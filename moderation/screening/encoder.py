@@ -149,6 +149,10 @@ def export(model_dir: Path, out_dir: Path) -> Path:
     return out_dir
 
 
+# Not __name__: that is "__main__" when `make setup` runs this module with -m.
+EXPORT_MODULE = "moderation.screening.encoder"
+
+
 def ensure_exported(cache_dir: Path, timeout: float = 300.0) -> Path:
     """The exported encoder's directory, exporting it in a child process if needed."""
     model_dir = package_model_dir()
@@ -158,7 +162,7 @@ def ensure_exported(cache_dir: Path, timeout: float = 300.0) -> Path:
     logger.info("exporting the packaged encoder to %s (once)", out_dir)
     # A child process: torch stays out of this (web) process's memory.
     result = subprocess.run(
-        [sys.executable, "-m", __name__, str(model_dir), str(out_dir)],
+        [sys.executable, "-m", EXPORT_MODULE, str(model_dir), str(out_dir)],
         capture_output=True,
         text=True,
         timeout=timeout,
