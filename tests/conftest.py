@@ -73,23 +73,22 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _empty_tables(app: Flask) -> None:
-    with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-                )
-            else:
-                for table in tables:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
+def _empty_tables(url: str) -> None:
+    engine = sa.create_engine(url)
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        )
+    engine.dispose()
 
 
 @pytest.fixture
 def database_url(migrated_database: str, tmp_path: Path) -> str:
-    """An empty, migrated database of this test's own."""
+    """An empty, migrated database of this test's own (PostgreSQL: the one
+    database, emptied before each test, whichever app the test builds first)."""
     if TEST_DATABASE_URL:
+        _empty_tables(migrated_database)
         return migrated_database
     template = Path(migrated_database.removeprefix("sqlite:///"))
     copy = tmp_path / "test.db"
@@ -123,8 +122,6 @@ def app_config(
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     """The app on a migrated, empty database, with a FixedClassifier."""
     app = create_app(app_config)
-    if TEST_DATABASE_URL:
-        _empty_tables(app)
     yield app
     stop_app(app)
 
