@@ -75,6 +75,17 @@ def test_abuse_at_the_end_of_a_long_comment_is_still_seen(screen_classifier):
     assert ending["threat"] > clean["threat"] + 0.2
 
 
+def test_severe_toxicity_never_exceeds_toxicity(screen_classifier):
+    # Plain comments with numbers once scored severe 0.88 beside toxicity 0.12
+    # (a load test's "Load comment 658: a fair point.") and were held.
+    texts = [f"Load comment {n}: a fair point." for n in range(600, 700)]
+    texts += [*WAR_THREATS, *CALM, "Muslims are vermin and should be wiped out."]
+    for text, row in zip(texts, screen_classifier.score(texts), strict=True):
+        assert row["severe_toxicity"] <= row["toxicity"], text
+    numbered = screen_classifier.score(texts[:100])
+    assert max(row["severe_toxicity"] for row in numbered) < 0.5
+
+
 def test_every_label_is_a_probability(screen_classifier):
     rows = screen_classifier.score([*WAR_THREATS, *CALM, "", "!!!", "ок"])
     assert len(rows) == 7
