@@ -11,7 +11,8 @@ logging.basicConfig(
 )
 
 app = create_app()
-if app.config["CLASSIFIER_PRELOAD"]:
+if app.config["CLASSIFIER_PRELOAD"] and app.config["IN_PROCESS_WORKER"]:
     # Load the classifier in the background so the first comment need not wait;
-    # only when serving, so that CLI commands start and exit fast.
+    # only when serving, so that CLI commands start and exit fast, and only where
+    # this process scores (with `flask moderation worker` processes it never does).
     app.extensions["screener"].preload()
