@@ -59,6 +59,33 @@ def prepare(env: dict[str, str], database: str) -> None:
             check=True,
             capture_output=True,
         )
+    # The surge guard would pre-moderate the one thread after 200 comments in 10
+    # minutes (as it should under a real flood); this measures the screening path.
+    engine = sa.create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE sites SET surge_max_comments = 1000000"))
+    engine.dispose()
+
+
+def wait_for_workers(port: int, engine: sa.Engine, timeout: float = 180.0) -> float:
+    """Post one comment and wait for its verdict: the workers' classifiers are
+    loaded (the first start may export the encoder) before the clock starts."""
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    body = json.dumps({"handle": "warmup", "body": "A first comment, to warm up."})
+    path = "/api/v1/sites/demo/threads/seed-article/comments"
+    connection.request("POST", path, body, {"Content-Type": "application/json"})
+    connection.getresponse().read()
+    connection.close()
+    while time.monotonic() - started < timeout:
+        with engine.connect() as db:
+            left = db.execute(
+                sa.text("SELECT count(*) FROM comments WHERE status = 'received'")
+            ).scalar()
+        if not left:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise SystemExit("the workers screened nothing in time")
 
 
 def poster(
@@ -106,6 +133,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="scorer processes")
     parser.add_argument("--web-processes", type=int, default=2)
     parser.add_argument("--database", default=None, help="PostgreSQL URL")
+    parser.add_argument(
+        "--keep", action="store_true", help="Keep the scratch directory (logs)."
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="moderation-load-"))
@@ -156,7 +186,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit((logs / "web.log").read_text()) from None
                 time.sleep(0.2)
-        time.sleep(2)  # the workers' classifiers load meanwhile
+        warm = wait_for_workers(port, engine)
         with engine.connect() as connection:
             before = connection.execute(
                 sa.text("SELECT count(*) FROM comments")
@@ -203,6 +233,12 @@ def main() -> None:
             stored = connection.execute(
                 sa.text("SELECT count(*) FROM comments")
             ).scalar()
+            reasons = connection.execute(
+                sa.text(
+                    "SELECT reason, count(*) FROM decisions WHERE actor = 'screen' "
+                    "GROUP BY reason ORDER BY count(*) DESC LIMIT 5"
+                )
+            ).all()
             double = connection.execute(
                 sa.text(
                     "SELECT count(*) FROM (SELECT comment_id FROM decisions "
@@ -228,6 +264,7 @@ def main() -> None:
         f"database: {database.split(':')[0]}; {args.web_processes} web processes x "
         f"{os.environ.get('GUNICORN_THREADS', '8')} threads; {args.workers} workers"
     )
+    print(f"workers ready (first verdict) {warm:.1f} s after the web started")
     print(
         f"posted {args.comments:,} over {args.connections} connections in "
         f"{posting:.1f} s: {args.comments / posting:.0f} requests/s"
@@ -240,6 +277,9 @@ def main() -> None:
     )
     print(f"answers: {dict(sorted(codes.items()))}")
     print(f"statuses: {dict(rows)}; all screened {drained:.1f} s after the first post")
+    print("the screen's commonest reasons:")
+    for reason, count in reasons:
+        print(f"  {count:>6,}  {reason[:110]}")
     checks = {
         "stored == 2xx answers": new == ok,
         "none left unscored": dict(rows).get("received", 0) == 0,
@@ -247,7 +287,10 @@ def main() -> None:
     }
     for name, passed in checks.items():
         print(f"{'ok  ' if passed else 'FAIL'} {name}")
-    shutil.rmtree(scratch, ignore_errors=True)
+    if args.keep:
+        print(f"kept: {scratch}")
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
     sys.exit(0 if all(checks.values()) else 1)
 
 
