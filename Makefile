@@ -57,10 +57,12 @@ run: demo
 
 test: setup
 	$(BIN)/ruff check moderation tests bench wsgi.py
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check moderation tests bench wsgi.py
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

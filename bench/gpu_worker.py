@@ -45,7 +45,7 @@ def main() -> None:
         checkpoint, config_dir, texts[: args.a_count], threads=4, device=args.device
     )
 
-    from moderation.screening.classifiers import DetoxifyClassifier
+    from moderation.screening.detoxify_model import DetoxifyClassifier
 
     classifier = DetoxifyClassifier(
         "original", checkpoint, config_dir, device=args.device

@@ -12,7 +12,8 @@ import argparse
 import csv
 from pathlib import Path
 
-from moderation.screening.training_data import LABELS, held_out_sets
+from moderation.screening.base import LABELS
+from moderation.screening.training_data import held_out_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 

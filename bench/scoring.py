@@ -159,7 +159,7 @@ def per_comment_predict(
     device: str = "cpu",
 ) -> float:
     """(a) comments/s with Detoxify.predict(text) called once per comment."""
-    from moderation.screening.classifiers import DetoxifyClassifier
+    from moderation.screening.detoxify_model import DetoxifyClassifier
 
     detoxify = DetoxifyClassifier(
         "original", checkpoint, config_dir, device=device, threads=threads
@@ -176,7 +176,7 @@ def _batchings(
     texts: Sequence[str], tokenizer: Any, quick: bool
 ) -> dict[str, list[list[str]]]:
     """The batchings (b) tries: fixed sizes in input or length order, token budget."""
-    from moderation.screening.classifiers import MAX_BATCH_TOKENS, length_batches
+    from moderation.screening.detoxify_model import MAX_BATCH_TOKENS, length_batches
 
     by_length = sorted(texts, key=len)
     batchings: dict[str, list[list[str]]] = {}
@@ -237,7 +237,7 @@ def bare_forward(
     import numpy as np
     import torch
 
-    from moderation.screening.classifiers import DetoxifyClassifier
+    from moderation.screening.detoxify_model import DetoxifyClassifier
     from moderation.screening.onnx import model_file, open_session
 
     detoxify = DetoxifyClassifier("original", checkpoint, config_dir, threads=threads)
@@ -275,7 +275,7 @@ def classifier_score(
     batch_size: int,
 ) -> dict[str, float]:
     """The service's classifiers' score() on the batch, tokenizing included."""
-    from moderation.screening.classifiers import DetoxifyClassifier
+    from moderation.screening.detoxify_model import DetoxifyClassifier
     from moderation.screening.onnx import OnnxClassifier
 
     makers: dict[str, Callable[[], Any]] = {

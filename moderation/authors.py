@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from .audit import record
-from .comments import fingerprint, wait_for_verdict
+from .comments import fingerprint, log_move, wait_for_verdict
 from .errors import (
     Forbidden,
     InvalidInput,
@@ -30,7 +29,7 @@ from .errors import (
     NotFound,
     ThreadClosed,
 )
-from .extensions import db
+from .extensions import changed_one, db
 from .models import (
     Comment,
     CommentStatus,
@@ -42,8 +41,6 @@ from .models import (
 )
 from .readers import read_receipt
 from .rendering import render_body
-from .revisions import bump_threads
-from .shapes import BODY_MAX, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -112,22 +109,6 @@ def authored_comment(thread: Thread, comment_id: int, receipt: str | None) -> Co
     return comment
 
 
-def check_body(raw: object, body_max: int = BODY_MAX) -> str:
-    """The edited text, cleaned, or InvalidInput with the reason."""
-    body = clean_text(raw).strip() if isinstance(raw, str) else ""
-    if not body:
-        message = _("Please write a comment.")
-        raise InvalidInput(message, {"body": [message]})
-    if len(body) > body_max:
-        message = _(
-            "Comments can be at most %(most)s characters; this one has %(count)s.",
-            most=f"{body_max:,}",
-            count=f"{len(body):,}",
-        )
-        raise InvalidInput(message, {"body": [message]})
-    return body
-
-
 def reviewed(comment: Comment) -> bool:
     """True when someone other than the screen and the author decided on it."""
     actors = db.session.scalars(
@@ -161,7 +142,7 @@ def edit_comment(comment: Comment, body: str) -> Comment:
         if comment.edited_at is None
         else Comment.edited_at == comment.edited_at
     )
-    moved = db.session.execute(
+    moved = changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.status == current, same_edit)
         .values(
@@ -182,9 +163,8 @@ def edit_comment(comment: Comment, body: str) -> Comment:
             review_moderator_id=None,
             review_until=None,
         )
-        .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:
+    if not moved:
         db.session.rollback()
         raise InvalidTransition(
             _("This comment changed a moment ago; reload it and try again.")
@@ -196,19 +176,16 @@ def edit_comment(comment: Comment, body: str) -> Comment:
             .where(model.comment_id == comment.id)
             .execution_options(synchronize_session=False)
         )
-    _decided(comment, current, CommentStatus.RECEIVED, EDITED)
-    record(
+    log_move(
+        comment,
+        current,
+        CommentStatus.RECEIVED,
         "comment.edited",
-        "comment",
-        comment.id,
+        EDITED,
         actor=AUTHOR,
-        site_id=thread.site_id,
         # Kept so that an edit cannot erase what readers were shown.
-        before={"status": current.value, "body": previous},
-        after={"status": CommentStatus.RECEIVED.value},
-        reason=EDITED,
+        before={"body": previous},
     )
-    bump_threads([comment.thread_id])
     db.session.commit()
     db.session.expire(comment)
     logger.info("comment %s edited by its author (was %s)", comment.id, current.value)
@@ -218,7 +195,7 @@ def edit_comment(comment: Comment, body: str) -> Comment:
 def delete_comment(comment: Comment) -> Comment:
     """Remove the comment from view for good; the row stays for the audit."""
     current = comment.status
-    moved = db.session.execute(
+    moved = changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.status == current)
         .values(
@@ -230,40 +207,21 @@ def delete_comment(comment: Comment) -> Comment:
             review_moderator_id=None,
             review_until=None,
         )
-        .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:
+    if not moved:
         db.session.rollback()
         raise InvalidTransition(
             _("This comment changed a moment ago; reload it and try again.")
         )
-    _decided(comment, current, CommentStatus.DELETED, DELETED)
-    record(
+    log_move(
+        comment,
+        current,
+        CommentStatus.DELETED,
         "comment.deleted",
-        "comment",
-        comment.id,
+        DELETED,
         actor=AUTHOR,
-        site_id=comment.thread.site_id,
-        before={"status": current.value},
-        after={"status": CommentStatus.DELETED.value},
-        reason=DELETED,
     )
-    bump_threads([comment.thread_id])
     db.session.commit()
     db.session.refresh(comment)
     logger.info("comment %s deleted by its author (was %s)", comment.id, current.value)
     return comment
-
-
-def _decided(
-    comment: Comment, from_status: CommentStatus, to_status: CommentStatus, reason: str
-) -> None:
-    db.session.add(
-        Decision(
-            comment_id=comment.id,
-            actor=AUTHOR,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-        )
-    )

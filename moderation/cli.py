@@ -1,4 +1,5 @@
-"""Commands: `flask --app moderation screen | fetch-model | create-moderator | ...`."""
+"""Commands: `flask --app moderation screen | fetch-model`, the
+`moderation` group (worker), and the CSV and batch helpers other command modules use."""
 
 from __future__ import annotations
 
@@ -13,13 +14,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .extensions import db
-from .models import Moderator
 from .screening.base import DEFAULT_THRESHOLDS, Draft, Policy
 from .screening.pipeline import screen
 
@@ -28,26 +25,10 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def register(app: Flask) -> None:
-    """Attach the commands to the app."""
-    for command in (screen_command, fetch_model_command, create_moderator, load_demo):
+    """Attach this module's commands (commands.py attaches every module's)."""
+    for command in (screen_command, fetch_model_command):
         app.cli.add_command(command)
     app.cli.add_command(moderation_group)
-    # Imported here: model_cli imports this module's helpers.
-    from .model_cli import register as register_model_commands
-
-    register_model_commands(app)
-    from .screen_cli import register as register_screen_commands
-
-    register_screen_commands(app)
-    from .eval_cli import register as register_eval_commands
-
-    register_eval_commands(app)
-    from .admin.cli import register as register_admin_commands
-
-    register_admin_commands(app)
-    from .porting.cli import register as register_porting_commands
-
-    register_porting_commands(app)
 
 
 T = TypeVar("T")
@@ -159,9 +140,10 @@ def site_policy(site_slug: str | None) -> Policy:
         return Policy(hold_thresholds=dict(DEFAULT_THRESHOLDS))
     from .comments import get_site
     from .errors import NotFound
+    from .site_heads import site_policy as with_head
 
     try:
-        return get_site(site_slug).policy()
+        return with_head(get_site(site_slug))
     except NotFound as error:
         raise click.BadParameter(error.message, param_hint="--site") from error
 
@@ -171,7 +153,8 @@ def site_policy(site_slug: str | None) -> Policy:
 @with_appcontext
 def fetch_model_command(model: str) -> None:
     """Download detoxify weights where `auto` finds them (needs internet)."""
-    from .screening.classifiers import FetchFailed, fetch_model
+    from .screening.classifiers import fetch_model
+    from .screening.errors import FetchFailed
 
     model_dir = Path(current_app.config["MODEL_DIR"])
     try:
@@ -179,58 +162,6 @@ def fetch_model_command(model: str) -> None:
     except FetchFailed as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"detoxify {model} weights saved in {path}; restart to use them.")
-
-
-@click.command("create-moderator")
-@click.argument("email")
-@click.option(
-    "--name", default=None, help="Shown in the queue (default: the email's name)."
-)
-@click.password_option(help="Asked for when not given.")
-@with_appcontext
-def create_moderator(email: str, name: str | None, password: str) -> None:
-    """Create a moderator account (or reset its password)."""
-    try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise click.BadParameter(str(error), param_hint="EMAIL") from error
-    if len(password) < 12:
-        raise click.BadParameter("use at least 12 characters", param_hint="--password")
-    moderator = db.session.scalar(sa.select(Moderator).filter_by(email=email))
-    created = moderator is None
-    if moderator is None:
-        moderator = Moderator(email=email, name=name or email.split("@")[0])
-        db.session.add(moderator)
-    elif name:
-        moderator.name = name
-    moderator.set_password(password)
-    db.session.commit()
-    click.echo(f"{'created' if created else 'updated'} moderator {email}")
-
-
-@click.command("load-demo")
-@click.option(
-    "--public-url",
-    default=None,
-    help="Where the service is reached (default: PUBLIC_URL).",
-)
-@with_appcontext
-def load_demo(public_url: str | None) -> None:
-    """Load the demo site, the seed article's thread and comments, and a moderator."""
-    from .demo.loader import load_demo as load
-
-    public_url = (public_url or current_app.config["PUBLIC_URL"]).rstrip("/")
-    thread, login = load(public_url, Path(current_app.instance_path))
-    published = sum(1 for c in thread.comments if c.published)
-    click.echo(
-        f"demo thread {thread.site.slug}/{thread.key}: {published} published comments"
-    )
-    click.echo(f"  article:    {public_url}/demo")
-    password = login.password or (
-        "password file instance/demo-moderator.txt is gone; use create-moderator"
-    )
-    click.echo(f"  moderators: {public_url}/mod/  ({login.email} / {password})")
-    click.echo(f"  API:        {public_url}/api/v1/openapi.json")
 
 
 moderation_group = AppGroup("moderation", help="Run the service's background work.")

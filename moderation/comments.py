@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from .audit import record
+from .clients import network_key
 from .errors import InvalidInput, InvalidTransition, NotFound, ThreadClosed
-from .extensions import db
+from .extensions import changed_one, db
 from .models import (
     Comment,
     CommentStatus,
@@ -28,7 +29,6 @@ from .models import (
     utcnow,
 )
 from .people import check_not_banned
-from .ratelimits import network_key
 from .readers import read_receipt
 from .rendering import render_body
 from .revisions import bump_threads
@@ -76,20 +76,6 @@ def get_thread(site_slug: str, key: str) -> Thread:
     if thread is None:
         raise NotFound(f"No thread {key!r} on site {site_slug!r}.")
     return thread
-
-
-def published_comments(thread: Thread) -> list[Comment]:
-    """A thread's published comments, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Comment)
-            .where(
-                Comment.thread_id == thread.id,
-                Comment.status == CommentStatus.PUBLISHED,
-            )
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
 
 
 def fingerprint(body: str) -> str:
@@ -191,10 +177,12 @@ def log_move(
     moderator: Moderator | None = None,
     *,
     actor: str | None = None,
+    before: dict[str, object] | None = None,
     after: dict[str, object] | None = None,
 ) -> None:
     """What every status change leaves, in the caller's transaction: a Decision
-    row, an audit entry and, when readers see the change, a revision bump."""
+    row, an audit entry and, when readers see the change, a revision bump.
+    `before` and `after` add to the audit entry's status fields."""
     db.session.add(
         Decision(
             comment_id=comment.id,
@@ -212,7 +200,7 @@ def log_move(
         moderator=moderator,
         actor=actor,
         site_id=comment.thread.site_id,
-        before={"status": from_status.value},
+        before={"status": from_status.value, **(before or {})},
         after={"status": to_status.value, **(after or {})},
         reason=reason,
     )
@@ -249,7 +237,7 @@ def decide(
     _refuse_if_claimed(comment, moderator, now)
     # Compare-and-set: of two moderators deciding at once, one wins, one is told.
     # A decision also ends the claim on the comment (anyone's, once expired).
-    moved = db.session.execute(
+    moved = changed_one(
         sa.update(Comment)
         .where(
             Comment.id == comment.id,
@@ -262,9 +250,8 @@ def decide(
             review_moderator_id=None,
             review_until=None,
         )
-        .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:
+    if not moved:
         db.session.rollback()
         raise InvalidTransition(
             f"Comment {comment.id} was decided or claimed by someone else a moment "
@@ -318,18 +305,17 @@ def claim(comment: Comment, moderator: Moderator, minutes: float) -> bool:
     """Hold a comment for review for a few minutes; False if someone else holds it."""
     now = utcnow()
     # Guarded: two moderators opening one comment at once, one gets it.
-    taken = db.session.execute(
+    taken = changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, _claim_allows(moderator, now))
         .values(
             review_moderator_id=moderator.id,
             review_until=now + timedelta(minutes=minutes),
         )
-        .execution_options(synchronize_session=False)
     )
     db.session.commit()
     db.session.refresh(comment)
-    return bool(taken.rowcount == 1)
+    return taken
 
 
 def release(comment: Comment, moderator: Moderator) -> None:
@@ -361,13 +347,12 @@ def undo(decision: Decision, moderator: Moderator, window: float) -> Comment:
         )
     back, undone = decision.from_status, decision.to_status
     # The same compare-and-set as decide(): a decision made in between wins.
-    moved = db.session.execute(
+    moved = changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.status == undone)
         .values(status=back, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:
+    if not moved:
         db.session.rollback()
         raise InvalidTransition(f"Comment {comment.id} has moved since.")
     log_move(

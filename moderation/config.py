@@ -117,6 +117,8 @@ class Defaults:
     # seconds a decision may be undone, and where the tabs' counts stop counting.
     CLAIM_MINUTES = 5
     UNDO_SECONDS = 30
+    # An exact count of a million published comments costs a full index scan on
+    # every refresh: counts walk an index up to this many rows, then say "10,000+".
     QUEUE_COUNT_CAP = 10_000
 
     # Moderator session cookie: first-party only.

@@ -9,11 +9,10 @@ from flask import Request
 
 from .errors import InvalidInput
 from .extensions import db
-from .models import Comment, CommentStatus, Site, Thread
+from .models import THREAD_KEY_MAX, Comment, CommentStatus, Site, Thread
 from .readers import origin_of
 
 MAX_KEYS = 100  # one page of article teasers; more is a crawl, not a page
-KEY_MAX_LENGTH = 200  # Thread.key's column
 
 
 def thread_keys(values: Sequence[str]) -> list[str]:
@@ -29,10 +28,10 @@ def thread_keys(values: Sequence[str]) -> list[str]:
             f"At most {MAX_KEYS} threads per request ({len(keys)} given).",
             {"thread": [f"At most {MAX_KEYS} keys."]},
         )
-    if any(len(k) > KEY_MAX_LENGTH for k in keys):
+    if any(len(k) > THREAD_KEY_MAX for k in keys):
         raise InvalidInput(
-            f"Thread keys have at most {KEY_MAX_LENGTH} characters.",
-            {"thread": [f"At most {KEY_MAX_LENGTH} characters each."]},
+            f"Thread keys have at most {THREAD_KEY_MAX} characters.",
+            {"thread": [f"At most {THREAD_KEY_MAX} characters each."]},
         )
     return keys
 

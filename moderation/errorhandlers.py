@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from http import HTTPStatus
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -15,8 +16,7 @@ from werkzeug.exceptions import HTTPException
 from .comments import get_thread
 from .errors import InvalidInput, ModerationError
 from .extensions import limiter
-from .readers import frame_ancestors
-from .security import embed_csp
+from .readers import framed_by_site
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,12 @@ def register(app: Flask) -> None:
         if (request.blueprint or "").startswith("embed") and not wants_json():
             # Shown inside the publisher's iframe, with a way back to the thread.
             html = render_template(
-                "errors/error.html", status=429, message=message, back=request.path
+                "errors/error.html",
+                status=HTTPStatus.TOO_MANY_REQUESTS,
+                message=message,
+                back=request.path,
             )
-            response = make_response(html, 429)
+            response = make_response(html, HTTPStatus.TOO_MANY_REQUESTS)
             _let_embed_frame(response)
         else:
             response = make_response(
@@ -83,7 +86,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = (error.name or "error").lower().replace(" ", "_")
-        return _respond(error.code or 500, code, error.description or error.name)
+        return _respond(
+            error.code or HTTPStatus.INTERNAL_SERVER_ERROR,
+            code,
+            error.description or error.name,
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
@@ -111,7 +118,4 @@ def _let_embed_frame(response: Response) -> None:
         thread = get_thread(str(args.get("site", "")), str(args.get("key", "")))
     except ModerationError:
         return  # no such thread: the default, unframed policy stands
-    response.headers["Content-Security-Policy"] = embed_csp(
-        frame_ancestors(thread.site)
-    )
-    response.headers["Cache-Control"] = "no-store"
+    framed_by_site(response, thread.site)

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 
 from .cli import batches, csv_input, require_column, site_policy
 from .screening.base import Draft, Policy
-from .screening.classifiers import ClassifierUnavailable
+from .screening.errors import ClassifierUnavailable
 from .screening.metrics import evaluate_rows, format_report, parse_label
 from .screening.pipeline import screen
 

@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
+from typing import Any, cast
+
+import sqlalchemy as sa
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -8,6 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .clients import network_key
 
 # Stable constraint names, so migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -30,11 +35,16 @@ babel = Babel()
 login_manager = LoginManager()
 
 
-def _client_network_key() -> str:
-    """The hashed client network (ratelimits.network_key): no raw IP in storage."""
-    from .ratelimits import network_key  # ratelimits imports the limiter from here
-
-    return network_key()
+# The hashed client network: no raw IP in storage.
+limiter = Limiter(key_func=network_key)
 
 
-limiter = Limiter(key_func=_client_network_key)
+def changed_one(statement: sa.Update) -> bool:
+    """Run a guarded UPDATE (compare-and-set): True when it changed its one row.
+
+    The guard in the WHERE clause is the lock: of two requests racing for a row,
+    one changes it and the other changes nothing and is told so. Objects in the
+    session are not synchronised; callers refresh what they go on to read.
+    """
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    return cast(sa.CursorResult[Any], result).rowcount == 1

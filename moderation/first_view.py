@@ -19,23 +19,23 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import Headers
 
 from .comments import get_site
 from .errors import ForbiddenOrigin, InvalidInput, NotFound
 from .extensions import db
-from .models import Site, Thread
+from .models import THREAD_KEY_MAX, THREAD_TITLE_MAX, THREAD_URL_MAX, Site, Thread
 from .readers import origin_of
 from .shapes import clean_text
 
 logger = logging.getLogger(__name__)
 
-# The columns' sizes (models.Thread).
-KEY_MAX = 200
-URL_MAX = 2000
-TITLE_MAX = 300
 
 # What Sec-Fetch-Dest says when a page frames us (<frame> is obsolete but legal).
 _FRAMED = {"iframe", "frame"}
+
+# A request's headers, or a plain mapping of them (tests, other callers).
+RequestHeaders = Mapping[str, str] | Headers
 
 
 def find_thread(site_slug: str, key: str) -> Thread | None:
@@ -51,7 +51,7 @@ def thread_for_view(
     site_slug: str,
     key: str,
     args: Mapping[str, str],
-    headers: Mapping[str, str],
+    headers: RequestHeaders,
 ) -> Thread:
     """The thread to show: the stored one, or a new one the site's page asks for."""
     thread = find_thread(site_slug, key)
@@ -71,27 +71,29 @@ def check_page(key: str, args: Mapping[str, str]) -> tuple[str, str]:
     errors: dict[str, list[str]] = {}
     if not key.strip() or key != clean_text(key) or key != key.strip():
         errors["key"] = [_("The article key must be plain text, no spaces around.")]
-    elif len(key) > KEY_MAX:
+    elif len(key) > THREAD_KEY_MAX:
         errors["key"] = [
-            _("The article key can be at most %(n)d characters.", n=KEY_MAX)
+            _("The article key can be at most %(n)d characters.", n=THREAD_KEY_MAX)
         ]
     url = args.get("url", "").strip()
-    if len(url) > URL_MAX:
-        errors["url"] = [_("The page URL can be at most %(n)d characters.", n=URL_MAX)]
+    if len(url) > THREAD_URL_MAX:
+        errors["url"] = [
+            _("The page URL can be at most %(n)d characters.", n=THREAD_URL_MAX)
+        ]
     elif url and (url != clean_text(url) or not url.startswith(("https:", "http:"))):
         errors["url"] = [_("The page URL must be an http or https address.")]
     title = " ".join(clean_text(args.get("title", "")).split())
-    if len(title) > TITLE_MAX:
-        errors["title"] = [_("The title can be at most %(n)d characters.", n=TITLE_MAX)]
+    if len(title) > THREAD_TITLE_MAX:
+        errors["title"] = [
+            _("The title can be at most %(n)d characters.", n=THREAD_TITLE_MAX)
+        ]
     if errors:
         first = next(iter(errors.values()))[0]
         raise InvalidInput(first, errors)
     return url, title
 
 
-def check_embedder(
-    site: Site, origin: str, url: str, headers: Mapping[str, str]
-) -> None:
+def check_embedder(site: Site, origin: str, url: str, headers: RequestHeaders) -> None:
     """Refuse to create a thread for a page the site does not own."""
     allowed = {origin_of(o) or o.lower() for o in site.allowed_origins or ()}
     refused = ForbiddenOrigin(

@@ -19,11 +19,11 @@ from .screening.base import Draft
 from .screening.classifiers import (
     SETTINGS,
     Classifier,
-    ClassifierUnavailable,
     build,
     choose,
     default_onnx_dir,
 )
+from .screening.errors import ClassifierUnavailable
 from .screening.pipeline import Verdict, screen
 
 SPECS = ("detoxify", "onnx-fp32", "onnx-int8", "screen", "profanity-check")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .screening.base import DEFAULT_THRESHOLDS, Adapter, Policy
+from .screening.base import DEFAULT_THRESHOLDS, Policy
 
 
 def utcnow() -> datetime:
@@ -40,6 +40,14 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# Column sizes that checks on input and imports clip to: one place for each.
+THREAD_KEY_MAX = 200
+THREAD_URL_MAX = 2000
+THREAD_TITLE_MAX = 300
+HANDLE_MAX = 40
+EMAIL_MAX = 254
+
+
 class CommentStatus(StrEnum):
     """Where a comment stands. Only `published` comments are shown to readers."""
 
@@ -62,7 +70,7 @@ def _enum(enum: type[StrEnum], name: str) -> sa.Enum:
     )
 
 
-class Site(db.Model):  # type: ignore[name-defined,misc]
+class Site(db.Model):  # type: ignore[name-defined]
     """A publisher: where its pages live and how strictly its comments are screened."""
 
     __tablename__ = "sites"
@@ -102,7 +110,8 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     threads: Mapped[list[Thread]] = relationship(back_populates="site")
 
     def policy(self) -> Policy:
-        """The screening settings of this site."""
+        """The screening settings of this site (its own head, if any, is added by
+        site_heads.site_policy)."""
         return Policy(
             hold_thresholds=dict(self.hold_thresholds or DEFAULT_THRESHOLDS),
             reject_threshold=self.reject_threshold,
@@ -110,11 +119,10 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
             banned_words=tuple(self.banned_words or ()),
             suspect_words=tuple(self.suspect_words or ()),
             premoderate=self.premoderate,
-            adapter=_active_head(self),
         )
 
 
-class Thread(db.Model):  # type: ignore[name-defined,misc]
+class Thread(db.Model):  # type: ignore[name-defined]
     """The comments under one article, keyed by the site's own identifier."""
 
     __tablename__ = "threads"
@@ -122,9 +130,9 @@ class Thread(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
-    key: Mapped[str] = mapped_column(sa.String(200))
-    url: Mapped[str] = mapped_column(sa.String(2000), default="")
-    title: Mapped[str] = mapped_column(sa.String(300), default="")
+    key: Mapped[str] = mapped_column(sa.String(THREAD_KEY_MAX))
+    url: Mapped[str] = mapped_column(sa.String(THREAD_URL_MAX), default="")
+    title: Mapped[str] = mapped_column(sa.String(THREAD_TITLE_MAX), default="")
     is_open: Mapped[bool] = mapped_column(default=True)
     premoderate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # When the surge guard switched the thread to pre-moderation (None: it has not).
@@ -138,7 +146,7 @@ class Thread(db.Model):  # type: ignore[name-defined,misc]
     comments: Mapped[list[Comment]] = relationship(back_populates="thread")
 
 
-class Comment(db.Model):  # type: ignore[name-defined,misc]
+class Comment(db.Model):  # type: ignore[name-defined]
     """A reader's comment: the body as entered, its rendering, and where it stands."""
 
     __tablename__ = "comments"
@@ -159,9 +167,9 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(sa.ForeignKey("threads.id"))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id"))
-    handle: Mapped[str] = mapped_column(sa.String(40))
+    handle: Mapped[str] = mapped_column(sa.String(HANDLE_MAX))
     # Never shown to readers; used by moderators only.
-    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(EMAIL_MAX))
     body: Mapped[str] = mapped_column(sa.Text)
     html: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[CommentStatus] = mapped_column(
@@ -183,7 +191,7 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     claimed_by: Mapped[str | None] = mapped_column(sa.String(120))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     screen_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
-    # HMAC of the poster's network (ratelimits.network_key): bans and history,
+    # HMAC of the poster's network (clients.network_key): bans and history,
     # never the address itself.
     network_key: Mapped[str | None] = mapped_column(sa.String(40))
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -218,7 +226,7 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
         return self.status is CommentStatus.PUBLISHED
 
 
-class Score(db.Model):  # type: ignore[name-defined,misc]
+class Score(db.Model):  # type: ignore[name-defined]
     """One label's score from one classifier for one comment."""
 
     __tablename__ = "scores"
@@ -233,7 +241,7 @@ class Score(db.Model):  # type: ignore[name-defined,misc]
     comment: Mapped[Comment] = relationship(back_populates="scores")
 
 
-class RuleHit(db.Model):  # type: ignore[name-defined,misc]
+class RuleHit(db.Model):  # type: ignore[name-defined]
     """A rule that fired on a comment, with the matched spans for highlighting."""
 
     __tablename__ = "rule_hits"
@@ -264,13 +272,13 @@ moderator_sites = sa.Table(
 )
 
 
-class Moderator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class Moderator(UserMixin, db.Model):  # type: ignore[name-defined]
     """A person who works the queue."""
 
     __tablename__ = "moderators"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -313,7 +321,7 @@ class Moderator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return check_password_hash(self.password_hash, password)
 
 
-class Decision(db.Model):  # type: ignore[name-defined,misc]
+class Decision(db.Model):  # type: ignore[name-defined]
     """An audit row for every status change: who, from, to, why, when."""
 
     __tablename__ = "decisions"
@@ -345,7 +353,7 @@ class ReportReason(StrEnum):
     OTHER = "other"
 
 
-class Report(db.Model):  # type: ignore[name-defined,misc]
+class Report(db.Model):  # type: ignore[name-defined]
     """A reader's report of a published comment; one per reader and comment."""
 
     __tablename__ = "reports"
@@ -376,7 +384,7 @@ class BanKind(StrEnum):
     NETWORK = "network"
 
 
-class Ban(db.Model):  # type: ignore[name-defined,misc]
+class Ban(db.Model):  # type: ignore[name-defined]
     """A reader kept from posting, for a while or for good; lifted, never deleted."""
 
     __tablename__ = "bans"
@@ -409,7 +417,7 @@ class Trust(StrEnum):
     UNTRUSTED = "untrusted"  # never trusted by count
 
 
-class Handle(db.Model):  # type: ignore[name-defined,misc]
+class Handle(db.Model):  # type: ignore[name-defined]
     """A moderator's standing settings for one handle on one site."""
 
     __tablename__ = "handles"
@@ -430,7 +438,7 @@ class Handle(db.Model):  # type: ignore[name-defined,misc]
     site: Mapped[Site] = relationship()
 
 
-class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+class AuditEntry(db.Model):  # type: ignore[name-defined]
     """Who did what, when, with the state before and after: decisions, bans,
     settings, roles. Append-only."""
 
@@ -455,7 +463,7 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
     moderator: Mapped[Moderator | None] = relationship()
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(db.Model):  # type: ignore[name-defined]
     """A moderation API token: shown once when made, only its SHA-256 is kept."""
 
     __tablename__ = "api_tokens"
@@ -482,7 +490,7 @@ class HeadStatus(StrEnum):
     RETIRED = "retired"  # was active; replaced by a newer head or rolled back
 
 
-class ScreenHead(db.Model):  # type: ignore[name-defined,misc]
+class ScreenHead(db.Model):  # type: ignore[name-defined]
     """One version of a site's toxicity head, learnt from its moderators'
     decisions (screening/adapt.py), with the validation that let it in or not."""
 
@@ -509,13 +517,3 @@ class ScreenHead(db.Model):  # type: ignore[name-defined,misc]
     created_by: Mapped[str] = mapped_column(sa.String(254), default="system")
 
     site: Mapped[Site] = relationship()
-
-
-def _active_head(site: Site) -> Adapter | None:
-    """The site's active head, from the service's cache (None for a new site)."""
-    if site.id is None:
-        return None
-    # Imported here: site_heads imports this module's models.
-    from .site_heads import active_head
-
-    return active_head(site)

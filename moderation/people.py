@@ -1,7 +1,7 @@
 """People: bans (handle, email, hashed network) and each handle's standing on a site.
 
 A ban's value is normalised once, here: handles and emails stripped and lower-cased,
-a network ban holds the HMAC key `ratelimits.network_key()` gave the comment it came
+a network ban holds the HMAC key `clients.network_key()` gave the comment it came
 from. Moderators never see or type an address.
 
 A handle's standing decides pre-moderation beyond the screen (see `standings`):
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from .access import can_moderate, require_site
 from .audit import record
 from .errors import Banned, Forbidden, InvalidInput, InvalidTransition, NotFound
 from .extensions import db
@@ -38,7 +39,6 @@ from .models import (
     Trust,
     utcnow,
 )
-from .queue.access import can_moderate, require_site
 
 logger = logging.getLogger(__name__)
 
@@ -240,11 +240,6 @@ def check_not_banned(
     if found is not None:
         logger.info("post refused on site %s: ban %s", site.id, found.id)
         raise Banned(ban_message(found, site.timezone))
-
-
-def check_network_not_banned(site: Site, network_key: str) -> None:
-    """Banned (403) when this network is banned here (reports carry no handle)."""
-    check_not_banned(site, "", None, network_key)
 
 
 def get_ban(ban_id: int) -> Ban:

@@ -3,20 +3,17 @@
 The counters live where RATELIMIT_STORAGE_URI points: memory:// in the embedded
 default (one process), Redis when MODERATION_REDIS_URL is set, so that every web
 process counts against the same totals. No key holds a raw IP address or handle:
-both pass through an HMAC keyed with SECRET_KEY, which every process shares.
+both pass through `clients.keyed_digest`, an HMAC keyed with SECRET_KEY.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import unicodedata
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
 
+from .clients import keyed_digest, network_key, normal_handle
 from .extensions import limiter
 
 View = TypeVar("View", bound=Callable[..., object])
@@ -24,47 +21,6 @@ View = TypeVar("View", bound=Callable[..., object])
 # What a reader is told on a 429; the error handler adds "try again in N seconds".
 TOO_FAST = "You are posting too fast"
 THREAD_BUSY = "This discussion is receiving too many comments right now"
-
-
-def _digest(kind: str, value: str) -> str:
-    """A keyed hash: the same in every process, meaningless without SECRET_KEY."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    mac = hmac.new(secret, f"{kind}\0{value}".encode(), hashlib.sha256)
-    return f"{kind}:{mac.hexdigest()[:32]}"
-
-
-def client_network(address: str | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
-    """The network `address` belongs to, in CIDR form ('unknown' when unparseable).
-
-    An IPv6 subscriber is handed at least a /64 and can pick any address in it, so
-    counting single IPv6 addresses would count nothing. An IPv4 address is counted
-    alone: carrier-grade NAT already puts many readers behind one address, and a
-    /24 would add whole neighbourhoods to it.
-    """
-    try:
-        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
-    except ValueError:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:192.0.2.1 from a dual-stack socket
-    prefix = ipv4_prefix if ip.version == 4 else ipv6_prefix
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def network_key() -> str:
-    """Rate-limit key of the client's network (after ProxyFix), hashed."""
-    config = current_app.config
-    network = client_network(
-        request.remote_addr,
-        int(config["RATELIMIT_IPV4_PREFIX"]),
-        int(config["RATELIMIT_IPV6_PREFIX"]),
-    )
-    return _digest("net", network)
-
-
-def normal_handle(handle: str) -> str:
-    """A handle as the limit counts it: NFKC, casefolded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", handle).casefold().split())
 
 
 def submitted_handle() -> str:
@@ -85,7 +41,7 @@ def _view_arg(name: str) -> str:
 
 def handle_key() -> str:
     """Rate-limit key of the posted handle on this site, hashed."""
-    return _digest("handle", f"{_view_arg('site')}\0{submitted_handle()}")
+    return keyed_digest("handle", f"{_view_arg('site')}\0{submitted_handle()}")
 
 
 def thread_key() -> str:
@@ -131,6 +87,7 @@ _POST_LIMITS = (
 
 def post_limits(view: View) -> View:
     """Apply the per-network, per-handle and per-thread posting limits to a view."""
+    limited: Callable[..., Any] = view
     for limit in reversed(_POST_LIMITS):
-        view = limit(view)
-    return view
+        limited = limit(limited)
+    return cast(View, limited)

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, request
@@ -102,9 +103,7 @@ def lookup(site_slug: str, key: str) -> ThreadRef | None:
         if remembered is not None and remembered[0] > now:
             return remembered[1]
     with db.engine.connect() as connection:
-        row = connection.execute(
-            _LOOKUP, {"site": site_slug, "key": key}
-        ).one_or_none()
+        row = connection.execute(_LOOKUP, {"site": site_slug, "key": key}).one_or_none()
     if row is None:
         return None
     ref = ThreadRef(row[0], row[1], row[2], tuple(row[3] or ()))
@@ -156,7 +155,7 @@ def serve(
         _set(key, entry)
     etag, body = entry
     if request.if_none_match.contains(etag):
-        response = current_app.response_class(status=304)
+        response = current_app.response_class(status=HTTPStatus.NOT_MODIFIED)
     else:
         response = current_app.response_class(body, mimetype=mimetype)
     response.set_etag(etag)  # strong: the bytes are identical for every reader

@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Request, current_app
+from flask import Request, Response, current_app, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .errors import ForbiddenOrigin, FormExpired, InvalidInput
 from .models import Comment, Site, Thread
+from .security import embed_csp
 
 _SALT = "moderation.comment-form"
 
@@ -142,3 +143,19 @@ def frame_ancestors_of(allowed_origins: Iterable[str]) -> str:
     """frame_ancestors() from the origins alone (the read cache's hot path)."""
     origins = [origin_of(o) or o for o in allowed_origins]
     return " ".join(origins) if origins else "'none'"
+
+
+def parent_origin(allowed_origins: Iterable[str]) -> str:
+    """The embedding page's origin (the `origin` parameter) when the site allows
+    it, else '': the only origin a frame may post its height and links to."""
+    claimed = origin_of(request.values.get("origin", ""))
+    allowed = {origin_of(o) for o in allowed_origins}
+    return claimed if claimed in allowed else ""
+
+
+def framed_by_site(response: Response, site: Site) -> Response:
+    """A per-reader page inside the site's iframe: only the site's own pages may
+    frame it, and no cache keeps it (it carries a form token or a receipt)."""
+    response.headers["Content-Security-Policy"] = embed_csp(frame_ancestors(site))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,6 +1,6 @@
 """Reader reports: one per reader and comment; enough of them send it back to review.
 
-A reader is counted by the HMAC of their network (ratelimits.network_key), never
+A reader is counted by the HMAC of their network (clients.network_key), never
 an address: readers behind one carrier NAT count once, which errs on the side of
 the comment. When a published comment's reports reach the site's
 report_threshold it is held for a moderator, as a moderator's own decision would
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -20,11 +21,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from .clients import network_key
 from .comments import log_move
 from .errors import InvalidInput, ModerationError, NotFound
-from .extensions import db, limiter
+from .extensions import changed_one, db, limiter
 from .models import Comment, CommentStatus, Report, ReportReason, utcnow
-from .ratelimits import network_key
 from .shapes import clean_text
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class ReportOutcome:
     held: bool  # this report moved the comment to the queue
 
 
-def check_report(data: dict[str, object]) -> tuple[ReportReason, str]:
+def check_report(data: Mapping[str, object]) -> tuple[ReportReason, str]:
     """The reason and text of a report form or JSON body, or InvalidInput."""
     errors: dict[str, list[str]] = {}
     raw_reason = data.get("reason")
@@ -136,10 +137,13 @@ def report_comment(
     ).scalar_one()
     # Only reports no moderator has looked at count toward the threshold: a
     # comment a moderator put back stays up until as many new reports arrive.
-    open_reports = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Report)
-        .where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+    open_reports = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Report)
+            .where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        )
+        or 0
     )
     threshold = comment.thread.site.report_threshold
     held = threshold > 0 and open_reports >= threshold and _hold(comment, open_reports)
@@ -157,13 +161,11 @@ def report_comment(
 
 def _hold(comment: Comment, count: int) -> bool:
     """Move a published comment to held, unless a moderator moved it first."""
-    moved = db.session.execute(
+    if not changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.status == CommentStatus.PUBLISHED)
         .values(status=CommentStatus.HELD, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:
+    ):
         return False
     reasons = Counter(
         db.session.scalars(

@@ -18,9 +18,6 @@ from flask_babel import gettext as _
 from .comments import NewComment
 from .errors import InvalidInput
 
-HANDLE_MAX = 40
-BODY_MAX = 5000
-
 # Letters and digits of any script, with the punctuation real names use.
 _HANDLE = re.compile(r"^[\w][\w .'’\-]*$")
 # C0/C1 control characters other than tab and newline: they break storage
@@ -36,11 +33,32 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+def body_problem(body: str, body_max: int) -> str:
+    """What is wrong with a comment's cleaned text, or '' when nothing is."""
+    if not body:
+        return _("Please write a comment.")
+    if len(body) > body_max:
+        return _(
+            "Comments can be at most %(most)s characters; this one has %(count)s.",
+            most=f"{body_max:,}",
+            count=f"{len(body):,}",
+        )
+    return ""
+
+
+def check_body(raw: object, body_max: int) -> str:
+    """An edited comment's text, cleaned, or InvalidInput with the reason."""
+    body = clean_text(raw).strip() if isinstance(raw, str) else ""
+    if problem := body_problem(body, body_max):
+        raise InvalidInput(problem, {"body": [problem]})
+    return body
+
+
 def check_comment(
     data: Mapping[str, Any],
     *,
-    body_max: int = BODY_MAX,
-    handle_max: int = HANDLE_MAX,
+    body_max: int,
+    handle_max: int,
     idempotency_key: str | None = None,
 ) -> NewComment:
     """A NewComment from submitted fields, or InvalidInput naming every bad field."""
@@ -68,16 +86,8 @@ def check_comment(
         )
 
     body = text("body").strip()
-    if not body:
-        errors.setdefault("body", []).append(_("Please write a comment."))
-    elif len(body) > body_max:
-        errors.setdefault("body", []).append(
-            _(
-                "Comments can be at most %(most)s characters; this one has %(count)s.",
-                most=f"{body_max:,}",
-                count=f"{len(body):,}",
-            )
-        )
+    if problem := body_problem(body, body_max):
+        errors.setdefault("body", []).append(problem)
 
     email: str | None = text("email").strip() or None
     if email is not None:

@@ -21,9 +21,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ from .models import (
     utcnow,
 )
 from .screening import adapt
-from .screening.base import DEFAULT_THRESHOLDS
+from .screening.base import DEFAULT_THRESHOLDS, Policy
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class Example:
     decided_at: datetime
 
 
-def _labelled(site: Site, since: datetime | None) -> sa.Select[Any]:
+def _labelled(site: Site, since: datetime | None) -> sa.Select:
     """Comment id, body, label status and decision time of the site's examples."""
     latest = (
         sa.select(sa.func.max(Decision.id).label("id"))
@@ -161,6 +161,7 @@ def count_labelled(site: Site, since: datetime | None = None) -> int:
         db.session.scalar(
             sa.select(sa.func.count()).select_from(_labelled(site, since).subquery())
         )
+        or 0
     )
 
 
@@ -514,6 +515,11 @@ def _cache(app: Flask) -> _Cache:
     if cache is None:
         cache = app.extensions.setdefault("site_heads", _Cache())
     return cache
+
+
+def site_policy(site: Site) -> Policy:
+    """The site's screening settings with its active head: what the screen runs."""
+    return replace(site.policy(), adapter=active_head(site))
 
 
 def active_head(site: Site) -> adapt.SiteHead | None:

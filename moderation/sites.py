@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from .audit import record
 from .errors import InvalidInput, NotFound
-from .extensions import db
+from .extensions import changed_one, db
 from .models import Comment, CommentStatus, Moderator, Site, Thread, utcnow
 from .readers import origin_of
 from .revisions import bump_site, bump_threads
@@ -434,13 +434,12 @@ def surge_guard(thread_ids: Iterable[int]) -> list[int]:
     switched: list[int] = []
     for thread_id, why in tripped:
         # Guarded: of two workers tripping the same thread, one switches it.
-        moved = db.session.execute(
+        moved = changed_one(
             sa.update(Thread)
             .where(Thread.id == thread_id, Thread.surge_at.is_(None))
             .values(premoderate=True, surge_at=now)
-            .execution_options(synchronize_session=False)
         )
-        if moved.rowcount != 1:
+        if not moved:
             continue
         thread = db.session.get(Thread, thread_id)
         site_id = thread.site_id if thread is not None else None

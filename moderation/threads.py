@@ -327,12 +327,6 @@ def _load(ids: Iterable[int]) -> Iterator[Comment]:
         )
 
 
-def comment_tree(thread: Thread) -> list[Node]:
-    """Every top-level comment oldest first, each with its replies nested under it."""
-    view = ReadView(limit=2**31)
-    return read_page(thread, view).nodes
-
-
 def comment_json(
     comment: Comment, timezone: str, locale: str = "en"
 ) -> dict[str, object]:

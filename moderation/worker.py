@@ -42,7 +42,7 @@ from .people import premoderation
 from .revisions import bump_threads
 from .screening.base import Action, Draft, Policy
 from .screening.pipeline import Screener, ScreeningFailed, Verdict
-from .site_heads import maybe_retrain
+from .site_heads import maybe_retrain, site_policy
 from .sites import surge_guard
 
 logger = logging.getLogger(__name__)
@@ -125,10 +125,13 @@ def claim(batch_size: int, lease: float, worker: str) -> tuple[str, list[int]]:
 
 def pending() -> int:
     """How many comments still wait for a verdict (claimed or not)."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Comment)
-        .where(Comment.status == CommentStatus.RECEIVED)
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Comment)
+            .where(Comment.status == CommentStatus.RECEIVED)
+        )
+        or 0
     )
 
 
@@ -169,7 +172,7 @@ def screen_claimed(
         by_site.setdefault(comment.thread.site_id, []).append(comment)
     timeout = current_app.config["SCREEN_TIMEOUT"]
     for group in by_site.values():
-        policy: Policy = group[0].thread.site.policy()
+        policy: Policy = site_policy(group[0].thread.site)
         drafts = [
             Draft(
                 c.body,
@@ -201,6 +204,7 @@ def _record(
     now = utcnow()
     groups: dict[tuple[CommentStatus, str | None], list[Comment]] = {}
     for comment, verdict in zip(comments, verdicts, strict=True):
+        key: tuple[CommentStatus, str | None]
         if isinstance(verdict, ScreeningFailed):
             key = (CommentStatus.HELD, None)
         else:

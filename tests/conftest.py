@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from support import MODERATOR_PASSWORD, DemoThread, app_settings
 
 from moderation import create_app
 from moderation.extensions import db
@@ -27,33 +26,6 @@ from moderation.models import Moderator
 from fakes import FixedClassifier
 
 TEST_DATABASE_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
-MODERATOR_PASSWORD = "correct horse battery staple"
-# Flask-Limiter keeps the first key prefix it is given for the whole process, so
-# every app in a run shares this one; Redis-backed tests look for their keys by it.
-RATELIMIT_RUN_PREFIX = f"moderation-test-{uuid.uuid4().hex[:12]}"
-
-# Headers a browser sends when the iframe's own form posts back to us.
-BROWSER_POST = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
-
-
-def _config(tmp_path: Path, database_url: str, **extra: object) -> dict[str, object]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "CLASSIFIER_OBJECT": FixedClassifier(),
-        "RATELIMIT_ENABLED": False,
-        "RATELIMIT_KEY_PREFIX": RATELIMIT_RUN_PREFIX,
-        # Tests look at a page right after changing it: no reuse of the lookup.
-        "READ_LOOKUP_TTL": 0,
-        "PUBLIC_URL": "http://localhost",
-        # Generous: a slow CI machine must not turn a verdict into "being checked".
-        "VERDICT_WAIT": 10.0,
-        **extra,
-    }
-
-
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database at the migrations' head, made once a session."""
@@ -66,7 +38,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
-    app = create_app(_config(tmp_path_factory.mktemp("migrate"), url))
+    app = create_app(app_settings(tmp_path_factory.mktemp("migrate"), url))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -115,7 +87,7 @@ def app_config(
     tmp_path: Path, database_url: str, model_dir: Path
 ) -> dict[str, object]:
     """The configuration `app` is built with; tests may change it first."""
-    return _config(tmp_path, database_url, MODEL_DIR=str(model_dir))
+    return app_settings(tmp_path, database_url, MODEL_DIR=str(model_dir))
 
 
 @pytest.fixture
@@ -160,21 +132,6 @@ def client(app: Flask) -> FlaskClient:
 def classifier(app: Flask) -> FixedClassifier:
     """The classifier the app screens with; set its scores in a test."""
     return app.config["CLASSIFIER_OBJECT"]
-
-
-@dataclass(frozen=True)
-class DemoThread:
-    id: int
-    site: str = "demo"
-    key: str = "seed-article"
-
-    @property
-    def embed(self) -> str:
-        return f"/embed/{self.site}/{self.key}"
-
-    @property
-    def api(self) -> str:
-        return f"/api/v1/sites/{self.site}/threads/{self.key}/comments"
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
-
-from conftest import BROWSER_POST
+from support import BROWSER_POST
 
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 

@@ -6,8 +6,7 @@ import json
 import re
 
 import pytest
-
-from conftest import BROWSER_POST
+from support import BROWSER_POST
 
 
 def test_lists_published_comments_with_public_fields_only(client, demo):

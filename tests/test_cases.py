@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from moderation.screening.base import LABELS
 from moderation.screening.cases import (
     FUNCTIONS,
     GROUPS,
@@ -16,7 +17,6 @@ from moderation.screening.cases import (
     is_obscene,
     training_cases,
 )
-from moderation.screening.training_data import LABELS
 
 HATEFUL = {f.name for f in FUNCTIONS if f.hateful}
 CONTRASTS = {f.name for f in FUNCTIONS if not f.hateful}

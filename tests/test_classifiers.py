@@ -24,14 +24,16 @@ from moderation.screening import classifiers
 from moderation.screening.classifiers import (
     Choice,
     Classifier,
-    ClassifierUnavailable,
-    DetoxifyClassifier,
-    FetchFailed,
     ProfanityCheckClassifier,
-    ScreeningError,
     build,
     choose,
     fetch_model,
+)
+from moderation.screening.detoxify_model import DetoxifyClassifier
+from moderation.screening.errors import (
+    ClassifierUnavailable,
+    FetchFailed,
+    ScreeningError,
 )
 
 from tiny_detoxify import ORIGINAL_LABELS

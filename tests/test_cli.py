@@ -1,4 +1,5 @@
-"""Commands through the CLI runner: screen, create-moderator, load-demo, fetch-model."""
+"""Commands through the CLI runner: screen, load-demo, fetch-model (create-moderator:
+test_admin.py)."""
 
 from __future__ import annotations
 
@@ -127,37 +128,6 @@ def test_screen_uses_a_sites_thresholds(app, classifier, tmp_path, demo):
     assert "0 held" in runner.invoke(args=args).output
     assert "1 held" in runner.invoke(args=[*args, "--site", "demo"]).output
     assert runner.invoke(args=[*args, "--site", "nope"]).exit_code == 2
-
-
-def test_create_moderator_hashes_the_password(app):
-    result = app.test_cli_runner().invoke(
-        args=[
-            "create-moderator",
-            "Editor@Example.com",
-            "--password",
-            "a long enough secret",
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        moderator = db.session.scalar(sa.select(Moderator))
-        assert moderator.email == "editor@example.com"
-        assert moderator.check_password("a long enough secret")
-
-
-def test_create_moderator_refuses_bad_email_and_short_password(app):
-    runner = app.test_cli_runner()
-    assert (
-        runner.invoke(
-            args=["create-moderator", "nope", "--password", "x" * 20]
-        ).exit_code
-        == 2
-    )
-    short = runner.invoke(
-        args=["create-moderator", "a@example.com", "--password", "short"]
-    )
-    assert short.exit_code == 2
-    assert "at least 12" in short.output
 
 
 def test_load_demo_is_idempotent_and_prints_the_login(app):

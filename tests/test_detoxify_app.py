@@ -66,7 +66,7 @@ def test_moderators_are_told_what_the_fallback_cannot_see(
     app = make_app(CLASSIFIER_OBJECT=None, CLASSIFIER="auto")
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    from conftest import MODERATOR_PASSWORD
+    from support import MODERATOR_PASSWORD
 
     client.post(
         "/mod/login", data={"email": "mod@example.com", "password": MODERATOR_PASSWORD}

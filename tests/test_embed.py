@@ -6,12 +6,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from support import BROWSER_POST
 
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Decision, Thread
 from moderation.revisions import bump_threads
 
-from conftest import BROWSER_POST
 from helpers import form_token, post_from_iframe
 
 

@@ -367,7 +367,7 @@ def test_evaluate_refuses_a_bad_score(app, tmp_path):
 
 
 def test_evaluate_reports_a_classifier_that_cannot_load(app, tmp_path, monkeypatch):
-    from moderation.screening.classifiers import ClassifierUnavailable
+    from moderation.screening.errors import ClassifierUnavailable
 
     def unavailable():
         raise ClassifierUnavailable("cannot load the screen: no heads")

@@ -44,13 +44,13 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, model_dir):
-    from moderation import create_app
+    from support import app_settings
 
-    from conftest import _config
+    from moderation import create_app
 
     tmp = tmp_path_factory.mktemp("floors")
     app = create_app(
-        _config(
+        app_settings(
             tmp,
             f"sqlite:///{tmp / 'unused.db'}",
             MODEL_DIR=str(model_dir),

@@ -112,7 +112,8 @@ def test_gettext_outside_a_request_is_english(app):
 
 
 def test_french_reader_is_answered_in_french_after_posting(french_client, demo):
-    from conftest import BROWSER_POST
+    from support import BROWSER_POST
+
     from helpers import form_token
 
     path = f"{demo.embed}?lang=fr"

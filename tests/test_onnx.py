@@ -11,13 +11,9 @@ import pytest
 from flask import Flask
 
 from moderation import create_app
-from moderation.screening.classifiers import (
-    Classifier,
-    ClassifierUnavailable,
-    DetoxifyClassifier,
-    build,
-    choose,
-)
+from moderation.screening.classifiers import Classifier, build, choose
+from moderation.screening.detoxify_model import DetoxifyClassifier
+from moderation.screening.errors import ClassifierUnavailable
 from moderation.screening.onnx import OnnxClassifier, export
 
 from tiny_detoxify import CLEAN, ORIGINAL_LABELS, TOXIC

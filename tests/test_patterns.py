@@ -22,10 +22,9 @@ from moderation.screening.patterns import (
     find_patterns,
     identity_mentions,
     mask_identity,
-    rule_features,
     suppressing_cue,
 )
-from moderation.screening.rules import apply_rules
+from moderation.screening.rules import apply_rules, rule_features
 
 # A racial slur from the shipped list, spelled out once here.
 SLUR = "n" + "igger"

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from support import MODERATOR_PASSWORD
 
 from moderation import people
 from moderation.comments import decide
@@ -27,7 +28,6 @@ from moderation.screening.base import Action, Draft, Policy
 from moderation.screening.pipeline import judge
 from moderation.worker import run
 
-from conftest import MODERATOR_PASSWORD
 from helpers import post_from_iframe
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from support import MODERATOR_PASSWORD
 
 from moderation.comments import fingerprint
 from moderation.extensions import db
@@ -25,9 +26,8 @@ from moderation.models import (
     Thread,
     utcnow,
 )
-from moderation.queue.queries import Filters, count, counts
+from moderation.review_queues import Filters, count, counts
 
-from conftest import MODERATOR_PASSWORD
 from helpers import post_from_iframe
 
 

@@ -17,17 +17,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support import RATELIMIT_RUN_PREFIX, DemoThread
 
+from moderation.clients import client_network, network_key, normal_handle
 from moderation.config import from_environment
 from moderation.extensions import limiter
-from moderation.ratelimits import (
-    client_network,
-    handle_key,
-    network_key,
-    normal_handle,
-)
+from moderation.ratelimits import handle_key
 
-from conftest import RATELIMIT_RUN_PREFIX, DemoThread
 from helpers import post_from_iframe
 
 TEST_REDIS_URL = os.environ.get("MODERATION_TEST_REDIS_URL")

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from support import BROWSER_POST
 
 from moderation.extensions import db
 from moderation.models import (
@@ -21,7 +22,6 @@ from moderation.models import (
     Thread,
 )
 
-from conftest import BROWSER_POST
 from helpers import post_from_iframe
 
 TOXIC = {"toxicity": 0.95, "insult": 0.9, "threat": 0.01}

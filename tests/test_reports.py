@@ -6,6 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from support import BROWSER_POST
 
 from moderation.comments import decide
 from moderation.extensions import db
@@ -19,8 +20,6 @@ from moderation.models import (
     Site,
     Thread,
 )
-
-from conftest import BROWSER_POST
 
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from support import MODERATOR_PASSWORD
 
 from moderation.extensions import db
 from moderation.models import AuditEntry, Moderator, Role, Site, Thread
-
-from conftest import MODERATOR_PASSWORD
 
 
 @pytest.fixture

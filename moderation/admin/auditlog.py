@@ -13,10 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..access import site_ids
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import AuditEntry, Moderator, Site
-from ..queue.access import site_ids
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500
@@ -88,7 +88,7 @@ class AuditFilter:
         return {key: value for key, value in values.items() if value}
 
 
-def _statement(viewer: Moderator, wanted: AuditFilter) -> sa.Select[Any]:
+def _statement(viewer: Moderator, wanted: AuditFilter) -> sa.Select:
     statement = sa.select(AuditEntry, Site.slug).outerjoin(
         Site, AuditEntry.site_id == Site.id
     )
@@ -143,7 +143,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("That page cursor is not valid.") from error
 
 
-def _after(statement: sa.Select[Any], cursor: tuple[datetime, int]) -> sa.Select[Any]:
+def _after(statement: sa.Select, cursor: tuple[datetime, int]) -> sa.Select:
     when, number = cursor
     return statement.where(
         sa.or_(
@@ -197,7 +197,7 @@ def csv_export(viewer: Moderator, wanted: AuditFilter) -> Iterator[str]:
     return _csv_lines(_statement(viewer, wanted))
 
 
-def _csv_lines(statement: sa.Select[Any]) -> Iterator[str]:
+def _csv_lines(statement: sa.Select) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from flask import (
@@ -20,10 +21,10 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from ..access import admin_required
 from ..errors import InvalidInput, InvalidTransition
 from ..extensions import db
 from ..models import Moderator, Role, Site, utcnow
-from ..queue.access import admin_required
 from ..tokens import create_token, get_token, revoke_token, tokens_of
 from . import auditlog, staff
 from .forms import (
@@ -84,7 +85,7 @@ def create() -> ResponseReturnValue:
     form.sites.choices = _site_choices()
     if not form.validate_on_submit():
         flash(str(_form_errors(form).message), "error")
-        return _moderators_page(form), 422
+        return _moderators_page(form), HTTPStatus.UNPROCESSABLE_ENTITY
     password = form.password.data or staff.generate_password()
     try:
         moderator = staff.create_moderator(
@@ -104,7 +105,7 @@ def create() -> ResponseReturnValue:
     if not form.password.data:
         # Rendered, not flashed: the session cookie is signed, not encrypted.
         shown = {"label": f"Password for {moderator.email}", "secret": password}
-    return _moderators_page(shown_once=shown), 201
+    return _moderators_page(shown_once=shown), HTTPStatus.CREATED
 
 
 def _edit_page(moderator: Moderator, shown_once: dict[str, str] | None = None) -> str:
@@ -148,7 +149,7 @@ def update(moderator_id: int) -> ResponseReturnValue:
     except InvalidTransition as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _edit_page(moderator), 409
+        return _edit_page(moderator), HTTPStatus.CONFLICT
     sites_changed = staff.set_sites(moderator, sites, by=current_user)
     changed = [
         what for what, did in (("role", role_changed), ("sites", sites_changed)) if did
@@ -159,7 +160,9 @@ def update(moderator_id: int) -> ResponseReturnValue:
         else "Nothing changed.",
         "ok",
     )
-    return redirect(url_for("admin.moderator", moderator_id=moderator.id), 303)
+    return redirect(
+        url_for("admin.moderator", moderator_id=moderator.id), HTTPStatus.SEE_OTHER
+    )
 
 
 @bp.post("/moderators/<int:moderator_id>/active")
@@ -176,9 +179,11 @@ def set_active(moderator_id: int) -> ResponseReturnValue:
     except InvalidTransition as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _edit_page(moderator), 409
+        return _edit_page(moderator), HTTPStatus.CONFLICT
     flash(f"{moderator.email} is {'active' if active else 'deactivated'}.", "ok")
-    return redirect(url_for("admin.moderator", moderator_id=moderator.id), 303)
+    return redirect(
+        url_for("admin.moderator", moderator_id=moderator.id), HTTPStatus.SEE_OTHER
+    )
 
 
 @bp.post("/moderators/<int:moderator_id>/tokens")
@@ -194,7 +199,7 @@ def new_token(moderator_id: int) -> ResponseReturnValue:
     row, token = create_token(moderator, form.name.data or "", by=current_user)
     flash(f"Made API token {row.prefix}… for {moderator.email}.", "ok")
     shown = {"label": "API token (copy it now; it is not shown again)", "secret": token}
-    return _edit_page(moderator, shown_once=shown), 201
+    return _edit_page(moderator, shown_once=shown), HTTPStatus.CREATED
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -207,7 +212,9 @@ def revoke(token_id: int) -> ResponseReturnValue:
     row = get_token(token_id)
     revoke_token(row, by=current_user)
     flash(f"Revoked API token {row.prefix}….", "ok")
-    return redirect(url_for("admin.moderator", moderator_id=row.moderator_id), 303)
+    return redirect(
+        url_for("admin.moderator", moderator_id=row.moderator_id), HTTPStatus.SEE_OTHER
+    )
 
 
 @bp.get("/audit")
@@ -235,7 +242,7 @@ def _viewer_sites() -> list[Site]:
 def audit_csv() -> Response:
     """The filtered audit entries as CSV, streamed."""
     wanted = auditlog.AuditFilter.from_args(request.args)
-    viewer = current_user._get_current_object()  # type: ignore[attr-defined]
+    viewer = current_user._get_current_object()
     lines = auditlog.csv_export(viewer, wanted)
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     return Response(
@@ -257,16 +264,20 @@ def password() -> ResponseReturnValue:
     """Change one's password; every other session ends, this one carries on."""
     form = PasswordForm()
     if form.validate_on_submit():
-        moderator = current_user._get_current_object()  # type: ignore[attr-defined]
+        moderator = current_user._get_current_object()
         try:
             staff.change_password(moderator, form.current.data, form.new.data)
         except InvalidInput as error:
             db.session.rollback()
             form.current.errors = [*form.current.errors, error.message]
-            return render_template("admin/password.html", form=form), 422
+            return render_template(
+                "admin/password.html", form=form
+            ), HTTPStatus.UNPROCESSABLE_ENTITY
         # The session token changed: sign this session with the new one.
         login_user(moderator)
         flash("Password changed; your other sessions have ended.", "ok")
-        return redirect(url_for("queue.index"), 303)
-    status = 422 if request.method == "POST" else 200
+        return redirect(url_for("queue.index"), HTTPStatus.SEE_OTHER)
+    status = (
+        HTTPStatus.UNPROCESSABLE_ENTITY if request.method == "POST" else HTTPStatus.OK
+    )
     return render_template("admin/password.html", form=form), status

@@ -11,19 +11,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..access import require_site
+from ..clients import network_key
 from ..comments import decide, get_site
 from ..errors import InvalidInput, ModerationError, NotFound, Unauthorized
 from ..extensions import db, limiter
 from ..models import Ban, BanKind, Comment, CommentStatus, Moderator, Site
 from ..people import ban, get_ban, lift_ban
-from ..queue.access import require_site
-from ..queue.queries import QUEUES, Cursor, Filters, queue_page
-from ..ratelimits import network_key
+from ..review_queues import QUEUES, Cursor, Filters, queue_page
 from ..tokens import authenticate
 from .payloads import json_object
 
@@ -33,7 +34,6 @@ bp = Blueprint("modapi", __name__, url_prefix="/api/v1/moderation")
 
 # Per token (or per network without one); MODERATION_RATELIMIT_MODERATION_API
 # overrides it. Generous for a triage script, a brake on a runaway loop.
-DEFAULT_LIMIT = "120 per minute;2000 per hour"
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 MAX_BAN_DAYS = 3650
@@ -65,7 +65,7 @@ def _limit_key() -> str:
 
 # Shared: one count per token across every route of the blueprint.
 limiter.shared_limit(
-    lambda: current_app.config.get("RATELIMIT_MODERATION_API", DEFAULT_LIMIT),
+    lambda: current_app.config["RATELIMIT_MODERATION_API"],
     key_func=_limit_key,
     scope="moderation-api",
 )(bp)
@@ -90,7 +90,7 @@ def _unauthorized(error: Unauthorized) -> ResponseReturnValue:
         challenge += ', error="invalid_token"'
     response = jsonify(error=error.code, message=error.message)
     response.headers["WWW-Authenticate"] = challenge
-    return response, 401
+    return response, HTTPStatus.UNAUTHORIZED
 
 
 def _moderator() -> Moderator:
@@ -284,7 +284,7 @@ def create_ban() -> ResponseReturnValue:
     moderator = _moderator()
     payload = _json_object()
     try:
-        kind = BanKind(payload.get("kind"))
+        kind = BanKind(payload.get("kind") or "")
     except ValueError as error:
         raise InvalidInput(
             "kind is handle, email or network.",
@@ -323,7 +323,7 @@ def create_ban() -> ResponseReturnValue:
         reason=_text(payload, "reason"),
         duration=timedelta(days=days) if days is not None else None,
     )
-    return jsonify(ban_json(entry)), 201
+    return jsonify(ban_json(entry)), HTTPStatus.CREATED
 
 
 @bp.delete("/bans/<ban_id>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from http import HTTPStatus
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -10,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from .. import readcache
+from ..clients import network_key
 from ..comments import (
     RESPONSE_STATUS,
     get_site,
@@ -21,7 +23,7 @@ from ..counts import allowed_cors_origin, published_counts, thread_keys
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Comment, CommentStatus, Thread
-from ..ratelimits import network_key, post_limits
+from ..ratelimits import post_limits
 from ..readers import (
     check_origin,
     form_idempotency_key,
@@ -125,8 +127,7 @@ def comments(site: str, key: str) -> ResponseReturnValue:
         return current_app.json.dumps(
             {
                 "comments": [
-                    comment_json(node.comment, timezone, locale)
-                    for node in page.flat()
+                    comment_json(node.comment, timezone, locale) for node in page.flat()
                 ],
                 "sort": view.sort,
                 "total_top_level": page.total_roots,
@@ -149,9 +150,7 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
     token = None
     if is_browser(request):
         # Browsers are held to a form token; non-browser clients need none.
-        token = read_token(
-            payload.get("token") or request.headers.get("X-Form-Token"), found
-        )
+        token = read_token(_form_token(payload), found)
         idempotency_key = None
     if idempotency_key is not None and len(idempotency_key) > 64:
         raise InvalidInput("Idempotency-Key has at most 64 characters.")
@@ -201,13 +200,13 @@ def report(site: str, key: str, comment_id: int) -> ResponseReturnValue:
     check_origin(request, found.site)
     payload = _json_object()
     if is_browser(request):
-        read_token(payload.get("token") or request.headers.get("X-Form-Token"), found)
+        read_token(_form_token(payload), found)
     reason, text = check_report(payload)
     comment = reportable(comment_id, found.id)
     report_comment(comment, reason, text, network_key())
     return jsonify(
         status="reported", message="Thank you: the moderators will look at it."
-    ), 201
+    ), HTTPStatus.CREATED
 
 
 @bp.get("/receipts/<receipt>")
@@ -231,3 +230,12 @@ def _result(comment: Comment) -> dict[str, object]:
 def _json_object() -> dict[str, object]:
     """The request's JSON body, which must be an object (422 otherwise)."""
     return json_object(InvalidInput, '{"handle": ..., "body": ...}')
+
+
+def _form_token(payload: dict[str, object]) -> str | None:
+    """A browser's form token: the body's `token`, else the X-Form-Token header.
+    A token that is not a string counts as none."""
+    token = payload.get("token")
+    if isinstance(token, str) and token:
+        return token
+    return request.headers.get("X-Form-Token")

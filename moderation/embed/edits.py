@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -18,7 +19,6 @@ from flask_babel import gettext as _
 from ..authors import (
     authored_comment,
     can_still_edit,
-    check_body,
     delete_comment,
     edit_comment,
     edit_deadline,
@@ -27,19 +27,13 @@ from ..comments import get_thread
 from ..errors import InvalidInput, ModerationError
 from ..models import Comment, Thread
 from ..ratelimits import post_limits
-from ..readers import check_origin, frame_ancestors, origin_of
+from ..readers import check_origin, framed_by_site, parent_origin
 from ..rendering import display_time
-from ..security import embed_csp
+from ..shapes import check_body
 
 bp = Blueprint("embed_edits", __name__, url_prefix="/embed")
 
 _COMMENT = "/<site>/<key>/comments/<int:comment_id>"
-
-
-def _parent_origin(thread: Thread) -> str:
-    claimed = origin_of(request.values.get("origin", ""))
-    allowed = {origin_of(o) for o in thread.site.allowed_origins or ()}
-    return claimed if claimed in allowed else ""
 
 
 def _page(
@@ -59,7 +53,7 @@ def _page(
         thread=thread,
         comment=comment,
         receipt=request.values.get("receipt", ""),
-        parent_origin=_parent_origin(thread),
+        parent_origin=parent_origin(thread.site.allowed_origins or ()),
         message=message,
         errors=errors or {},
         body=body if body is not None else (comment.body if comment else ""),
@@ -70,11 +64,7 @@ def _page(
         ),
         body_max=current_app.config["BODY_MAX_LENGTH"],
     )
-    response = make_response(html, status)
-    response.headers["Content-Security-Policy"] = embed_csp(
-        frame_ancestors(thread.site)
-    )
-    response.headers["Cache-Control"] = "no-store"
+    response = framed_by_site(make_response(html, status), thread.site)
     # The receipt rides in this page's URL: send it nowhere else.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -156,7 +146,7 @@ bp.add_app_template_global(display_time, "site_time")
 
 
 @bp.app_template_global()
-def edit_url(thread: Thread, comment: Comment, receipt: str, **args: str) -> str:
+def edit_url(thread: Thread, comment: Comment, receipt: str, **args: Any) -> str:
     """Where the author edits or deletes `comment` (carries the receipt)."""
     return url_for(
         "embed_edits.edit_page",

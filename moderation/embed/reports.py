@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -18,11 +19,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 
+from ..clients import network_key
 from ..comments import get_thread
 from ..errors import FormExpired, InvalidInput
 from ..models import Comment, ReportReason, Thread
-from ..ratelimits import network_key
-from ..readers import check_origin, frame_ancestors, issue_token, origin_of, read_token
+from ..readers import (
+    check_origin,
+    framed_by_site,
+    issue_token,
+    parent_origin,
+    read_token,
+)
 from ..reports import (
     TEXT_MAX,
     AlreadyReported,
@@ -31,7 +38,6 @@ from ..reports import (
     report_limits,
 )
 from ..reports import reportable as find_reportable
-from ..security import embed_csp
 from .themes import theme_args
 
 bp = Blueprint("embed_reports", __name__, url_prefix="/embed")
@@ -46,7 +52,7 @@ def reader_language() -> dict[str, str]:
 
 
 @bp.app_template_global()
-def reader_args() -> dict[str, str]:
+def reader_args() -> dict[str, Any]:
     """The theme and language to carry on links and forms inside the iframe."""
     args = theme_args()
     lang = request.args.get("lang", "")
@@ -65,12 +71,6 @@ def reason_labels() -> list[tuple[str, str]]:
     ]
 
 
-def _parent_origin(thread: Thread) -> str:
-    claimed = origin_of(request.values.get("origin", ""))
-    allowed = {origin_of(o) for o in thread.site.allowed_origins or ()}
-    return claimed if claimed in allowed else ""
-
-
 def _page(
     thread: Thread,
     comment: Comment | None,
@@ -80,7 +80,7 @@ def _page(
     outcome: str = "",
     errors: dict[str, list[str]] | None = None,
 ) -> Response:
-    origin = _parent_origin(thread)
+    origin = parent_origin(thread.site.allowed_origins or ())
     html = render_template(
         "embed/report.html",
         thread=thread,
@@ -101,12 +101,7 @@ def _page(
             **reader_args(),
         ),
     )
-    response = make_response(html, status)
-    response.headers["Content-Security-Policy"] = embed_csp(
-        frame_ancestors(thread.site)
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return framed_by_site(make_response(html, status), thread.site)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
+from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
@@ -87,7 +88,7 @@ OVERRIDES: dict[str, tuple[str, Callable[[str], str | None]]] = {
 }
 
 
-def valid_overrides(args: Mapping[str, str]) -> dict[str, str]:
+def valid_overrides(args: Mapping[str, str]) -> dict[str, Any]:
     """The override parameters that pass their checks (raw values), others dropped."""
     return {
         name: args[name]

@@ -31,11 +31,11 @@ from ..ratelimits import post_limits
 from ..readers import (
     check_origin,
     form_idempotency_key,
-    frame_ancestors,
     frame_ancestors_of,
+    framed_by_site,
     issue_receipt,
     issue_token,
-    origin_of,
+    parent_origin,
     read_token,
 )
 from ..security import embed_csp
@@ -47,17 +47,6 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 
 
 _FIELDS = ("handle", "email", "body", "parent_id")
-
-
-def _parent_origin(thread: Thread) -> str:
-    """The embedding page's origin, when it is one the site allows; '' otherwise."""
-    return _allowed_origin(thread.site.allowed_origins or ())
-
-
-def _allowed_origin(allowed_origins: tuple[str, ...] | list[str]) -> str:
-    claimed = origin_of(request.values.get("origin", ""))
-    allowed = {origin_of(o) for o in allowed_origins}
-    return claimed if claimed in allowed else ""
 
 
 def _view() -> ReadView:
@@ -134,18 +123,13 @@ def _page(
     html = _render(
         thread,
         _view(),
-        _parent_origin(thread),
+        parent_origin(thread.site.allowed_origins or ()),
         values=values,
         errors=errors,
         message=message,
         receipt=receipt,
     )
-    response = make_response(html, status)
-    response.headers["Content-Security-Policy"] = embed_csp(
-        frame_ancestors(thread.site)
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return framed_by_site(make_response(html, status), thread.site)
 
 
 @bp.get("/<site>/<key>")
@@ -180,7 +164,7 @@ def _shared_page(site: str, key: str) -> Response:
         assert ref is not None  # thread_for_view returned it or raised
     view = _view()
     fragment = request.args.get("fragment") == "1"
-    parent_origin = _allowed_origin(ref.allowed_origins)
+    origin = parent_origin(ref.allowed_origins)
     theme = sorted(_theme_params().items())
     # Everything the page reads from the request is in the key. `lang` as well as
     # the locale: links inside the frame carry the parameter only when it was given.
@@ -194,13 +178,13 @@ def _shared_page(site: str, key: str) -> Response:
         str(get_locale()),
         lang if lang in current_app.config["LANGUAGES"] else "",
         repr(theme),
-        parent_origin,
+        origin,
     )
 
     def render() -> str:
         thread = db.session.get(Thread, ref.thread_id)
         assert thread is not None  # lookup() just found it
-        return _render(thread, view, parent_origin, fragment=fragment)
+        return _render(thread, view, origin, fragment=fragment)
 
     return readcache.serve(
         cache_key,

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Decision, Score, Thread
@@ -117,7 +117,7 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _hour(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
+def _hour(column: InstrumentedAttribute[datetime]) -> sa.ColumnElement[Any]:
     """The hour a stored (naive UTC) time falls in, cheap to group by."""
     if _dialect() == "sqlite":
         # Stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff': the first 13 characters
@@ -152,7 +152,7 @@ def on_sites(site_ids: set[int], *, by_index: bool = True) -> sa.ColumnElement[b
     would only hide its statistics, so it is left alone there.
     """
     threads = sa.select(Thread.id).where(Thread.site_id.in_(site_ids or {-1}))
-    thread_id = Comment.thread_id
+    thread_id: sa.ColumnElement[int] | InstrumentedAttribute[int] = Comment.thread_id
     if not by_index and _dialect() == "sqlite":
         thread_id = thread_id + 0
     return thread_id.in_(threads)
@@ -219,7 +219,7 @@ def comments_by_status(
 
 def _received_in(
     statement: sa.Select,
-    child_id: sa.ColumnElement[int],
+    child_id: InstrumentedAttribute[int],
     window: Window,
     site_ids: set[int] | None,
     ids: IdRange,

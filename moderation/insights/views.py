@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import re
+from http import HTTPStatus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -23,12 +24,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from .. import charts, site_heads
+from ..access import admin_required, require_site, site_ids
 from ..comments import get_site
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..manage.forms import ReasonForm
+from ..forms import ReasonForm
 from ..models import Site, utcnow
-from ..queue.access import admin_required, require_site, site_ids
 from ..screening.base import DEFAULT_THRESHOLDS
 from . import calibration, queries
 
@@ -290,7 +291,9 @@ def rollback_site_head(site: str) -> ResponseReturnValue:
     )
     now = f"v{previous.version}" if previous else "the default model"
     flash(f"Site head rolled back: {now} screens {found.name} now.", "ok")
-    return redirect(url_for("insights.calibrate", site=found.slug)), 303
+    return redirect(
+        url_for("insights.calibrate", site=found.slug)
+    ), HTTPStatus.SEE_OTHER
 
 
 def _calibration_chart(

@@ -40,12 +40,6 @@ class BanForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=1000)])
 
 
-class ReasonForm(FlaskForm):
-    """A button's form: CSRF and an optional reason for the audit log."""
-
-    reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
-
-
 class HandleForm(FlaskForm):
     premoderate = BooleanField("Always pre-moderate this handle")
     trust = SelectField(

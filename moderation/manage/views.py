@@ -8,6 +8,7 @@ edit a site's settings or ban on every site.
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -16,12 +17,13 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import people, sites
+from ..access import admin_required, require_site
 from ..comments import get_site
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
+from ..forms import ReasonForm
 from ..models import BanKind, Comment, Moderator, Site, Trust
-from ..queue.access import admin_required, require_site
-from .forms import BanForm, HandleForm, ReasonForm
+from .forms import BanForm, HandleForm
 
 EVERY_SITE = "all"
 
@@ -112,7 +114,9 @@ def _ban_choices(form: BanForm, comment: Comment | None) -> None:
         ]
 
 
-def _render_ban_form(form: BanForm, comment: Comment | None, status: int = 200):
+def _render_ban_form(
+    form: BanForm, comment: Comment | None, status: int = HTTPStatus.OK
+):
     return render_template("manage/ban_form.html", form=form, comment=comment), status
 
 
@@ -129,7 +133,7 @@ def new_ban() -> ResponseReturnValue:
             form.site.data = str(comment.thread.site_id)
         return _render_ban_form(form, comment)
     if not form.validate_on_submit():
-        return _render_ban_form(form, comment, 400)
+        return _render_ban_form(form, comment, HTTPStatus.BAD_REQUEST)
     kind = BanKind(form.kind.data)
     if comment is not None:
         # The value is the comment's: a network key is never typed or shown.
@@ -158,10 +162,10 @@ def new_ban() -> ResponseReturnValue:
         )
     except InvalidInput as error:
         form.value.errors = error.fields.get("value", [error.message])
-        return _render_ban_form(form, comment, 400)
+        return _render_ban_form(form, comment, HTTPStatus.BAD_REQUEST)
     how_long = people.DURATION_LABELS[form.duration.data].lower()
     flash(f"Ban {made.id} made: {kind.value}, {how_long}.", "ok")
-    return redirect(url_for("people.bans")), 303
+    return redirect(url_for("people.bans")), HTTPStatus.SEE_OTHER
 
 
 @bp.post("/bans/<int:ban_id>/lift")
@@ -176,9 +180,9 @@ def lift(ban_id: int) -> ResponseReturnValue:
         people.lift_ban(found, moderator=current_user, reason=form.reason.data or "")
     except InvalidTransition as error:
         flash(error.message, "error")
-        return redirect(url_for("people.bans")), 303
+        return redirect(url_for("people.bans")), HTTPStatus.SEE_OTHER
     flash(f"Ban {found.id} lifted.", "ok")
-    return redirect(_back(url_for("people.bans"))), 303
+    return redirect(_back(url_for("people.bans"))), HTTPStatus.SEE_OTHER
 
 
 # Handles ---------------------------------------------------------------------
@@ -204,7 +208,7 @@ def handle(site: str, handle: str) -> ResponseReturnValue:
             "trust": (row.trust if row else Trust.AUTO).value,
         }
     )
-    status = 200
+    status = HTTPStatus.OK
     if request.method == "POST":
         if form.validate_on_submit():
             people.set_handle(
@@ -216,8 +220,10 @@ def handle(site: str, handle: str) -> ResponseReturnValue:
                 reason=form.reason.data or "",
             )
             flash(f"Standing of {handle} on {found.name} saved.", "ok")
-            return redirect(url_for("people.handle", site=site, handle=handle)), 303
-        status = 400
+            return redirect(
+                url_for("people.handle", site=site, handle=handle)
+            ), HTTPStatus.SEE_OTHER
+        status = HTTPStatus.BAD_REQUEST
     return render_template(
         "manage/handle.html",
         site=found,
@@ -285,7 +291,9 @@ def thread_action(thread_id: int, action: str) -> ResponseReturnValue:
         raise InvalidInput("A reason has at most 1,000 characters.")
     _THREAD_ACTIONS[action](thread, current_user, form.reason.data or "")
     flash(f"Thread {thread.title or thread.key} {_DONE[action]}.", "ok")
-    return redirect(_back(url_for("manage.threads", site=thread.site.slug))), 303
+    return redirect(
+        _back(url_for("manage.threads", site=thread.site.slug))
+    ), HTTPStatus.SEE_OTHER
 
 
 @manage.route("/sites/<site>/settings", methods=["GET", "POST"])
@@ -296,7 +304,7 @@ def settings(site: str) -> ResponseReturnValue:
     form = ReasonForm()
     values = sites.form_values(found)
     errors: dict[str, list[str]] = {}
-    status = 200
+    status = HTTPStatus.OK
     if request.method == "POST":
         if not form.validate_on_submit():
             raise InvalidInput("A reason has at most 1,000 characters.")
@@ -305,13 +313,13 @@ def settings(site: str) -> ResponseReturnValue:
             parsed = sites.parse_settings(found, request.form)
         except InvalidInput as error:
             errors = error.fields
-            status = 400
+            status = HTTPStatus.BAD_REQUEST
         else:
             sites.update_settings(
                 found, parsed, moderator=current_user, reason=form.reason.data or ""
             )
             flash(f"Settings of {found.name} saved.", "ok")
-            return redirect(url_for("manage.settings", site=site)), 303
+            return redirect(url_for("manage.settings", site=site)), HTTPStatus.SEE_OTHER
     return render_template(
         "manage/settings.html",
         site=found,

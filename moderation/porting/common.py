@@ -26,18 +26,23 @@ from slugify import slugify
 from ..audit import record
 from ..comments import fingerprint
 from ..extensions import db
-from ..models import Comment, CommentStatus, Decision, Site, Thread
+from ..models import (
+    EMAIL_MAX,
+    HANDLE_MAX,
+    THREAD_KEY_MAX,
+    Comment,
+    CommentStatus,
+    Decision,
+    Site,
+    Thread,
+)
 from ..rendering import render_body
 from ..revisions import bump_threads
-from ..shapes import HANDLE_MAX, clean_text
+from ..shapes import clean_text
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "import"
-KEY_MAX = 200  # Thread.key
-URL_MAX = 2000  # Thread.url
-TITLE_MAX = 300  # Thread.title
-EMAIL_MAX = 254  # Comment.email
 IDEMPOTENCY_MAX = 64  # Comment.idempotency_key
 # Thread keys travel in URL paths (/embed/<site>/<key>): no slash, no space.
 _SAFE_KEY = re.compile(r"^[\w.~-]+$")
@@ -143,9 +148,9 @@ def text_of(element: Element | None, tag: str | None = None) -> str:
 
 def thread_key(identifier: str, link: str) -> str:
     """A URL-safe thread key: the export's identifier when usable, else a slug."""
-    if identifier and len(identifier) <= KEY_MAX and _SAFE_KEY.match(identifier):
+    if identifier and len(identifier) <= THREAD_KEY_MAX and _SAFE_KEY.match(identifier):
         return identifier
-    return slugify(identifier or link, max_length=KEY_MAX)
+    return slugify(identifier or link, max_length=THREAD_KEY_MAX)
 
 
 def idempotency_key(source: str, *parts: str) -> str:

@@ -6,10 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ..models import CommentStatus
+from ..models import THREAD_TITLE_MAX, THREAD_URL_MAX, CommentStatus
 from .common import (
-    TITLE_MAX,
-    URL_MAX,
     CommentRecord,
     Export,
     ImportFailed,
@@ -59,8 +57,8 @@ def _thread(element: Element, ns: str, number: int) -> ThreadRecord | None:
     return ThreadRecord(
         source_id=source_id,
         key=thread_key(identifier, link),
-        url=clip(link, URL_MAX),
-        title=clip(text_of(element, f"{ns}title"), TITLE_MAX),
+        url=clip(link, THREAD_URL_MAX),
+        title=clip(text_of(element, f"{ns}title"), THREAD_TITLE_MAX),
     )
 
 

@@ -8,10 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from ..models import CommentStatus
+from ..models import THREAD_TITLE_MAX, THREAD_URL_MAX, CommentStatus
 from .common import (
-    TITLE_MAX,
-    URL_MAX,
     CommentRecord,
     Export,
     ImportFailed,
@@ -81,8 +79,8 @@ def _thread(item: Element, wp: str, number: int) -> ThreadRecord:
     return ThreadRecord(
         source_id=str(number),
         key=thread_key(identifier, link),
-        url=clip(link, URL_MAX),
-        title=clip(text_of(item, "title"), TITLE_MAX),
+        url=clip(link, THREAD_URL_MAX),
+        title=clip(text_of(item, "title"), THREAD_TITLE_MAX),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from flask import (
@@ -20,13 +21,20 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
-from ..admin.sessions import account_limit
+from ..access import can_moderate, require_site, site_ids
 from ..comments import claim, decide, release, undo
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db, limiter, login_manager
 from ..models import Comment, CommentStatus, Decision, Moderator, Site, utcnow
+from ..review_queues import (
+    QUEUES,
+    Filters,
+    author_history,
+    counts,
+    neighbour,
+    queue_page,
+)
 from ..screening.base import DEFAULT_THRESHOLDS
-from .access import can_moderate, require_site, site_ids
 from .forms import (
     REJECT_REASONS,
     BulkForm,
@@ -36,15 +44,7 @@ from .forms import (
     UndoForm,
 )
 from .highlight import highlight
-from .queries import (
-    COUNT_CAP,
-    QUEUES,
-    Filters,
-    author_history,
-    counts,
-    neighbour,
-    queue_page,
-)
+from .logins import account_limit
 
 bp = Blueprint("queue", __name__, url_prefix="/mod")
 
@@ -92,7 +92,7 @@ def helpers() -> dict[str, object]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@account_limit  # failures per account, whatever the network (admin/sessions.py)
+@account_limit  # failures per account, whatever the network (queue/logins.py)
 def login() -> ResponseReturnValue:
     """Log a moderator in."""
     form = LoginForm()
@@ -108,8 +108,8 @@ def login() -> ResponseReturnValue:
             login_user(moderator)
             return redirect(url_for("queue.index"))
         flash("That email and password do not match an active moderator.", "error")
-        return render_template("queue/login.html", form=form), 401
-    status = 400 if request.method == "POST" else 200
+        return render_template("queue/login.html", form=form), HTTPStatus.UNAUTHORIZED
+    status = HTTPStatus.BAD_REQUEST if request.method == "POST" else HTTPStatus.OK
     return render_template("queue/login.html", form=form), status
 
 
@@ -156,7 +156,7 @@ def queue_counts() -> ResponseReturnValue:
 
 def _count_cap() -> int:
     """Tabs count exactly up to this, then say "N+" (QUEUE_COUNT_CAP)."""
-    return int(current_app.config.get("QUEUE_COUNT_CAP", COUNT_CAP))
+    return int(current_app.config["QUEUE_COUNT_CAP"])
 
 
 def _visible_sites() -> list[Site]:
@@ -183,7 +183,9 @@ def _reviewable(comment: Comment) -> bool:
     )
 
 
-def _render_comment(comment: Comment, status: int = 200) -> ResponseReturnValue:
+def _render_comment(
+    comment: Comment, status: int = HTTPStatus.OK
+) -> ResponseReturnValue:
     held = Filters()
     return render_template(
         "queue/comment.html",
@@ -211,7 +213,7 @@ def comment(comment_id: int) -> ResponseReturnValue:
     """One comment with everything needed to decide it; opening it claims it."""
     comment = _comment_or_404(comment_id)
     if _reviewable(comment):
-        claim(comment, current_user, current_app.config.get("CLAIM_MINUTES", 5))
+        claim(comment, current_user, current_app.config["CLAIM_MINUTES"])
     return _render_comment(comment)
 
 
@@ -227,7 +229,7 @@ def claim_comment(comment_id: int) -> ResponseReturnValue:
         previous = db.session.get(Comment, form.release.data)
         if previous is not None:
             release(previous, current_user)
-    taken = claim(comment, current_user, current_app.config.get("CLAIM_MINUTES", 5))
+    taken = claim(comment, current_user, current_app.config["CLAIM_MINUTES"])
     holder = comment.review_moderator
     return jsonify(
         claimed=taken,
@@ -258,11 +260,11 @@ def decision(comment_id: int) -> ResponseReturnValue:
         # comment as it is now, with why.
         flash(error.message, "error")
         db.session.expire_all()
-        return _render_comment(_comment_or_404(comment_id), 409)
+        return _render_comment(_comment_or_404(comment_id), HTTPStatus.CONFLICT)
     _offer_undo(comment)
     verb = "Approved" if form.action.data == "approve" else "Rejected"
     flash(f"{verb} comment {comment.id} by {comment.handle}.", "ok")
-    return redirect(_safe_next() or url_for("queue.index")), 303
+    return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
 
 
 def _status(raw: str) -> CommentStatus:
@@ -323,7 +325,7 @@ def bulk() -> ResponseReturnValue:
     if missing:
         message += f" {missing} could not be found."
     flash(message, "ok" if done == len(seen) else "error")
-    return redirect(_safe_next() or url_for("queue.index")), 303
+    return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
 
 
 def _offer_undo(comment: Comment) -> None:
@@ -346,7 +348,7 @@ def undo_offer() -> dict[str, object]:
             return None
         remembered = session["undo"]
         decision = db.session.get(Decision, remembered.get("decision") or 0)
-        window = float(current_app.config.get("UNDO_SECONDS", 30))
+        window = float(current_app.config["UNDO_SECONDS"])
         if decision is None:
             return None
         left = window - (utcnow() - decision.created_at).total_seconds()
@@ -371,12 +373,10 @@ def undo_decision(decision_id: int) -> ResponseReturnValue:
     if decision is None:
         raise NotFound(f"No decision {decision_id}.")
     require_site(current_user, decision.comment.thread.site_id)
-    comment = undo(
-        decision, current_user, float(current_app.config.get("UNDO_SECONDS", 30))
-    )
+    comment = undo(decision, current_user, float(current_app.config["UNDO_SECONDS"]))
     session.pop("undo", None)
     flash(f"Undone: comment {comment.id} is {comment.status.value} again.", "ok")
-    return redirect(_safe_next() or url_for("queue.index")), 303
+    return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
 
 
 @bp.app_template_global()

@@ -60,6 +60,18 @@ class Draft:
     premoderate_reason: str = ""
 
 
+# The six labels of detoxify's `original` model: what the screen's heads produce,
+# what training data is mapped to, and what sites set thresholds on.
+LABELS = (
+    "toxicity",
+    "severe_toxicity",
+    "obscene",
+    "threat",
+    "insult",
+    "identity_attack",
+)
+
+
 DEFAULT_THRESHOLDS: Mapping[str, float] = {
     "toxicity": 0.5,
     "severe_toxicity": 0.3,

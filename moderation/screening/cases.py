@@ -31,7 +31,7 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .training_data import LABELS
+from .base import LABELS
 
 __all__ = [
     "FUNCTIONS",
@@ -1779,7 +1779,7 @@ def _cells(function: Function) -> list[tuple[Pool, str, Group | None]]:
             if pool.named:
                 cells.append((pool, template, _GROUP[pool.named[i]]))
                 continue
-            groups = [_GROUP[k] for k in pool.groups] or [None]
+            groups: list[Group | None] = [_GROUP[k] for k in pool.groups] or [None]
             cells.extend((pool, template, g) for g in groups if _fits(template, g))
     return cells
 

@@ -13,6 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
+
+# Inputs may be plain sequences or the arrays other metrics already made.
+Labels = Sequence[int] | npt.NDArray[np.int_]
+Scores = Sequence[float] | npt.NDArray[np.floating]
+Flags = Sequence[bool] | npt.NDArray[np.bool_]
 
 # Label spellings a labelled export may use; compared lower-cased and stripped.
 POSITIVE_LABELS = frozenset(
@@ -110,7 +116,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def confusion(labels: Sequence[int], predicted: Sequence[bool]) -> Confusion:
+def confusion(labels: Labels, predicted: Flags) -> Confusion:
     """Count true/false positives/negatives of `predicted` against `labels`."""
     y = _labels(labels)
     p = np.asarray(predicted, dtype=bool)
@@ -124,14 +130,12 @@ def confusion(labels: Sequence[int], predicted: Sequence[bool]) -> Confusion:
     )
 
 
-def at_threshold(
-    labels: Sequence[int], scores: Sequence[float], threshold: float
-) -> Confusion:
+def at_threshold(labels: Labels, scores: Scores, threshold: float) -> Confusion:
     """The confusion of `score >= threshold`, the way the pipeline applies it."""
     return confusion(labels, np.asarray(scores, dtype=float) >= threshold)
 
 
-def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
+def roc_auc(labels: Labels, scores: Scores) -> float | None:
     """ROC AUC of the scores; None unless both classes are present."""
     y = _labels(labels)
     if len(np.unique(y)) < 2:
@@ -165,9 +169,9 @@ class Gap:
 
 
 def per_group(
-    labels: Sequence[int],
-    scores: Sequence[float],
-    predicted: Sequence[bool],
+    labels: Labels,
+    scores: Scores,
+    predicted: Flags,
     groups: Sequence[str],
 ) -> list[GroupRow]:
     """A row per group (in order of size, then name); blank groups are NO_GROUP."""
@@ -236,8 +240,8 @@ class Evaluation:
 
 
 def evaluate_rows(
-    labels: Sequence[int],
-    scores: Sequence[float],
+    labels: Labels,
+    scores: Scores,
     decisions: Sequence[str | bool] | None = None,
     groups: Sequence[str] | None = None,
     thresholds: Mapping[str, float] | None = None,
@@ -281,7 +285,7 @@ def evaluate_rows(
     )
 
 
-def _labels(labels: Sequence[int]) -> np.ndarray:
+def _labels(labels: Labels) -> np.ndarray:
     y = np.asarray(labels, dtype=int).reshape(-1)
     if not np.isin(y, (0, 1)).all():
         raise ValueError("labels must be 0 or 1")

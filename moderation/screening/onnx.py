@@ -24,12 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .classifiers import (
-    MAX_BATCH_TOKENS,
-    ClassifierUnavailable,
-    DetoxifyClassifier,
-    length_batches,
-)
+from .detoxify_model import MAX_BATCH_TOKENS, DetoxifyClassifier, length_batches
+from .errors import ClassifierUnavailable
 from .files import replace_dir, sha256_file
 
 logger = logging.getLogger(__name__)

@@ -1580,17 +1580,12 @@ FEATURES = (
 )
 
 
-def rule_features(text: str) -> dict[str, float]:
-    """The rule signals as model inputs, each 0..1, keyed as in FEATURES."""
-    # rules.py imports this module for its RULES: the word list is read from there.
-    from moderation.screening.rules import word_matches
-
+def pattern_features(text: str) -> dict[str, float]:
+    """The patterns' signals as model inputs, each 0..1: the keys of FEATURES
+    that the word list does not give (rules.rule_features adds those)."""
     reading = _reading(text)
     matches = analyse(text)
     fired = {m.rule for m in matches if m.cue is None}
-    words = word_matches(text)
-    slurs = [m.entry.severity for m in words if m.action is Action.REJECT]
-    profane = sum(1 for m in words if m.action is Action.HOLD)
     low = reading.rw.lower
     suppressed = any(m.cue is not None for m in matches)
     return {
@@ -1602,10 +1597,5 @@ def rule_features(text: str) -> dict[str, float]:
             reading.groups or _adjectives().search(low) is not None
         ),
         "second_person": float(_SECOND_PERSON.search(low) is not None),
-        "slur": max(slurs, default=0) / 4,
-        "profanity": min(1.0, profane / 3),
-        "disguised": float(
-            any(m.disguised for m in words)
-            or any(m.disguised for m in matches if m.cue is None)
-        ),
+        "disguised": float(any(m.disguised for m in matches if m.cue is None)),
     }

@@ -472,6 +472,21 @@ def word_matches(body: str) -> tuple[WordMatch, ...]:
     return _matches_for(body, (), ())
 
 
+def rule_features(text: str) -> dict[str, float]:
+    """The rule signals the screen's heads read, each 0..1, keyed as in
+    patterns.FEATURES: the patterns' own, plus the shipped list's words in text."""
+    words = word_matches(text)
+    features = patterns.pattern_features(text)
+    slurs = [m.entry.severity for m in words if m.action is Action.REJECT]
+    profane = sum(1 for m in words if m.action is Action.HOLD)
+    features["slur"] = max(slurs, default=0) / 4
+    features["profanity"] = min(1.0, profane / 3)
+    features["disguised"] = max(
+        features["disguised"], float(any(m.disguised for m in words))
+    )
+    return {name: features[name] for name in patterns.FEATURES}
+
+
 def _policy_matches(draft: Draft, policy: Policy) -> tuple[WordMatch, ...]:
     return _matches_for(
         draft.body, tuple(policy.banned_words), tuple(policy.suspect_words)

@@ -2,7 +2,7 @@
 
 What one text becomes (`features`): the MiniLM embedding of its de-obfuscated copy
 (`normalize.deobfuscate`: homoglyphs, zero-width characters, spaced letters, leet),
-the rule signals (`patterns.rule_features`: threat, dehumanisation, group harm,
+the rule signals (`rules.rule_features`: threat, dehumanisation, group harm,
 counter-speech, slurs, profanity, ...) and alt-profanity-check's score as a logit,
 read with identity terms masked (its bag of words learned that group names are
 toxic). Each of the six detoxify labels has a head over those features (one hidden
@@ -29,18 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .base import LABELS
+
 logger = logging.getLogger(__name__)
 
 HEADS_PATH = Path(__file__).parent / "data" / "screen_heads.npz"
 HEADS_FORMAT = 2
-LABELS = (
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "threat",
-    "insult",
-    "identity_attack",
-)
 RULE_FEATURES = (
     "threat",
     "dehumanisation",
@@ -211,7 +205,8 @@ class Featurizer:
         import numpy as np
 
         from .normalize import deobfuscate
-        from .patterns import mask_identity, rule_features
+        from .patterns import mask_identity
+        from .rules import rule_features
 
         texts = list(texts)
         n = len(texts)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .screen_model import HEADS_FORMAT, LABELS
+from .base import LABELS
+from .screen_model import HEADS_FORMAT
 from .training_data import (
     Example,
     calibration_split,

@@ -32,14 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-LABELS = (
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "threat",
-    "insult",
-    "identity_attack",
-)
+from .base import LABELS
+
 _JIGSAW_COLUMNS = {
     "toxicity": "toxic",
     "severe_toxicity": "severe_toxic",

@@ -1,8 +1,8 @@
 """The review queue in a real browser: a moderator working by keyboard alone.
 
 A live gunicorn service (live_server.py) with two moderators of the demo site
-made through `flask create-moderator`, three held comments stored beside them,
-and the system Chromium driven by Playwright. Skipped, saying why, without them.
+made through `flask moderation create-moderator`, three held comments stored beside
+them, and the system Chromium driven by Playwright. Skipped, saying why, without them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from test_browser import CHROMIUM_ARGS, TIMEOUT_MS, chromium_path  # noqa: F401
+from chromium import TIMEOUT_MS, axe
 
 from live_server import PROJECT_ROOT, LiveServer, live_server, service_environment
 
@@ -49,11 +49,12 @@ with app.app_context():
 """
 
 
-def _run(env: dict[str, str], *args: str) -> None:
+def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
     result = subprocess.run(
         [sys.executable, *args],
         cwd=PROJECT_ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -63,7 +64,7 @@ def _run(env: dict[str, str], *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(
-    chromium_path: str,  # noqa: F811
+    chromium_path: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
     directory = tmp_path_factory.mktemp("live-queue")
@@ -76,29 +77,16 @@ def server(
                 "flask",
                 "--app",
                 "moderation",
+                "moderation",
                 "create-moderator",
                 email,
                 "--name",
                 name,
-                "--password",
-                PASSWORD,
+                "--password-stdin",
+                stdin=PASSWORD + "\n",
             )
         _run(env, "-c", SEED, "alice@example.com", "bob@example.com", *HELD)
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _logged_in(browser, server: LiveServer, email: str, problems: list[str]):
@@ -224,19 +212,17 @@ def test_live_counts_come_from_the_json_endpoint(browser, server: LiveServer):
 
 
 def test_queue_pages_pass_axe(browser, server: LiveServer):
-    from test_crosssite_browser import _axe
-
     problems: list[str] = []
     context, page = _logged_in(browser, server, "bob@example.com", problems)
     try:
         page.goto(f"{server.url}/mod/?queue=all")
         assert page.locator("li.item").count() > 0
-        assert _axe(page) == []
+        assert axe(page) == []
         page.locator("li.item a.open").first.click()
         page.wait_for_load_state()
-        assert _axe(page) == []
+        assert axe(page) == []
         page.keyboard.press("?")
-        assert _axe(page) == []
+        assert axe(page) == []
     finally:
         context.close()
     assert not problems, problems

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_browser import CHROMIUM_ARGS as BROWSER_ARGS
-from test_browser import chromium_path  # noqa: F401
+from chromium import CHROMIUM_ARGS as BROWSER_ARGS
+from chromium import axe
 
 from live_server import LiveServer, live_server
 
@@ -37,7 +37,6 @@ CHROMIUM_ARGS = [
 FRAME = "iframe.moderation-thread"
 TIMEOUT_MS = 15_000
 VERDICT_MS = 60_000
-SERIOUS = {"serious", "critical"}
 
 PUBLISHER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -90,7 +89,7 @@ def _publisher(host: str) -> Publisher:
 
 @pytest.fixture(scope="module")
 def sites(
-    chromium_path: str,  # noqa: F811
+    chromium_path: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, Publisher, Publisher]]:
     """The service, an allowed publisher and a foreign page, each its own origin."""
@@ -109,7 +108,7 @@ def sites(
 
 
 @pytest.fixture(scope="module")
-def context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+def context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
     """A browser profile that blocks third-party cookies."""
     from playwright.sync_api import sync_playwright
 
@@ -156,23 +155,6 @@ def _fits(page, frame) -> int:
             return content
         page.wait_for_timeout(100)
     raise AssertionError(f"iframe height {style!r}, content {content}px")
-
-
-def _axe(frame) -> list[str]:
-    """Serious and critical axe-core violations of the frame's document."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    frame.evaluate(Axe().axe_script)
-    results = frame.evaluate(
-        "axe.run(document, {resultTypes: ['violations']})"
-        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact,"
-        " nodes: v.nodes.map(n => n.target.join(' '))})))"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {', '.join(v['nodes'][:3])}"
-        for v in results
-        if v["impact"] in SERIOUS
-    ]
 
 
 def _status(url: str, data: bytes | None = None, headers=None) -> tuple[int, dict]:
@@ -239,13 +221,13 @@ def test_reader_posts_replies_and_reports_from_another_site(sites, context):
     expect(nested.locator(".body")).to_have_text(reply)
     _fits(page, frame)
 
-    violations = _axe(frame)
+    violations = axe(frame)
     assert not violations, violations
 
     frame.locator("li.comment", has_text=body).first.locator("a.report").first.click()
     frame.wait_for_load_state("load")
     expect(frame.get_by_role("heading", name="Report a comment")).to_be_visible()
-    violations = _axe(frame)
+    violations = axe(frame)
     assert not violations, violations
     frame.get_by_label("Spam or advertising").check()
     frame.get_by_label("Details").fill("Looks like an advert.")

@@ -8,15 +8,12 @@ and the counter is keyed on a keyed hash of the email, so the limiter's storage
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import Response, current_app, request
 
+from ..clients import keyed_digest
 from ..extensions import limiter
 
 # MODERATION_RATELIMIT_LOGIN_ACCOUNT overrides it.
-DEFAULT_ACCOUNT_LIMIT = "5 per 15 minutes"
 TOO_MANY_FAILURES = "Too many failed logins for this account"
 
 
@@ -27,9 +24,7 @@ def login_email() -> str:
 
 def account_key() -> str:
     """Rate-limit key of the account a login names: an HMAC, never the email."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    mac = hmac.new(secret, f"login\0{login_email()}".encode(), hashlib.sha256)
-    return f"login:{mac.hexdigest()[:32]}"
+    return keyed_digest("login", login_email())
 
 
 def _failed(response: Response) -> bool:
@@ -37,7 +32,7 @@ def _failed(response: Response) -> bool:
 
 
 account_limit = limiter.limit(
-    lambda: current_app.config.get("RATELIMIT_LOGIN_ACCOUNT", DEFAULT_ACCOUNT_LIMIT),
+    lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
     key_func=account_key,
     scope="login:account",
     methods=["POST"],

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask_login import current_user, login_required
 
-from ..errors import Forbidden
-from ..models import Moderator, Thread
+from .errors import Forbidden
+from .models import Moderator
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -32,14 +31,6 @@ def require_site(moderator: Moderator, site_id: int) -> None:
     """Forbidden unless the moderator works this site."""
     if not can_moderate(moderator, site_id):
         raise Forbidden("You do not moderate this site.")
-
-
-def scope_to_sites(statement: sa.Select[Any], moderator: Moderator) -> sa.Select[Any]:
-    """Limit a select that joins Thread to the moderator's sites."""
-    allowed = site_ids(moderator)
-    if allowed is None:
-        return statement
-    return statement.where(Thread.site_id.in_(allowed or {-1}))
 
 
 def admin_required(view: View) -> View:

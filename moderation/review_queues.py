@@ -17,9 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..errors import ModerationError
-from ..extensions import db
-from ..models import (
+from .access import site_ids
+from .errors import ModerationError
+from .extensions import db
+from .models import (
     Comment,
     CommentStatus,
     Moderator,
@@ -29,13 +30,9 @@ from ..models import (
     Thread,
     utcnow,
 )
-from ..screening.base import DEFAULT_THRESHOLDS
-from .access import site_ids
+from .screening.base import DEFAULT_THRESHOLDS
 
 PAGE_SIZE = 25
-# Counts walk an index up to this many rows, then say "10,000+": an exact count of
-# a million published comments costs a full index scan on every refresh.
-COUNT_CAP = 10_000
 HISTORY_LIMIT = 20
 
 
@@ -253,8 +250,8 @@ def _conditions(
 
 
 def _from_comments(
-    statement: sa.Select[Any], filters: Filters, moderator: Moderator
-) -> sa.Select[Any]:
+    statement: sa.Select, filters: Filters, moderator: Moderator
+) -> sa.Select:
     """Join threads only when a site matters: without the join, counts are
     index-only walks of ix_comments_status_created (no table rows read)."""
     if filters.site is None and site_ids(moderator) is None:
@@ -387,7 +384,7 @@ def _load(ids: Sequence[int]) -> list[Comment]:
 
 @dataclass(frozen=True)
 class Count:
-    """How many items a queue holds, exact up to COUNT_CAP."""
+    """How many items a queue holds, exact up to `cap` (QUEUE_COUNT_CAP)."""
 
     value: int
     capped: bool
@@ -414,7 +411,7 @@ def _status_count(
     return db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
 
 
-def count(filters: Filters, moderator: Moderator, cap: int = COUNT_CAP) -> Count:
+def count(filters: Filters, moderator: Moderator, cap: int) -> Count:
     """Items in the filtered queue, claimed ones included; at most `cap`, then "+"."""
     total = 0
     for status in filters.queue.statuses:
@@ -424,9 +421,7 @@ def count(filters: Filters, moderator: Moderator, cap: int = COUNT_CAP) -> Count
     return Count(total, False)
 
 
-def counts(
-    filters: Filters, moderator: Moderator, cap: int = COUNT_CAP
-) -> dict[str, Count]:
+def counts(filters: Filters, moderator: Moderator, cap: int) -> dict[str, Count]:
     """Each queue's count under the same filters (the tabs' numbers)."""
     # One capped walk per status, shared: All is the sum of the single-status tabs
     # and two more, so it costs two small walks rather than five.
@@ -458,7 +453,7 @@ def author_history(
     comment: Comment, moderator: Moderator, limit: int = HISTORY_LIMIT
 ) -> list[History]:
     """The latest comments by the same handle, email and network, newest first."""
-    keys = [("handle", Comment.handle, comment.handle)]
+    keys: list[tuple[str, Any, str]] = [("handle", Comment.handle, comment.handle)]
     if comment.email:
         keys.append(("email", Comment.email, comment.email))
     if comment.network_key:

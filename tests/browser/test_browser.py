@@ -7,66 +7,14 @@ system one, driven by Playwright; without either the tests skip and say why.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from chromium import FRAME, TIMEOUT_MS, wait_for_frame_to_fit
 
-from live_server import LiveServer, live_server
+from live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("MODERATION_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-FRAME = "iframe.moderation-thread"
 CSS_HEIGHT = 900  # site.css, before the frame reports its own height
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    """The browser to drive; skips, saying what to install, when there is none."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("Playwright not installed: pip install -e '.[dev]'")
-    path = shutil.which(CHROMIUM)
-    if not path or not Path(path).is_file():
-        pytest.skip("Chromium not installed: apt-get install chromium")
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(
-    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    # Its own SQLite even when MODERATION_TEST_DATABASE_URL names a PostgreSQL.
-    with live_server(tmp_path_factory.mktemp("live")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -95,37 +43,11 @@ def page(browser, server: LiveServer):
     assert not dialogs, f"a page opened a dialog: {dialogs}"
 
 
-def _frame_height(page) -> int:
-    """The iframe's height as set by the height messages; waits until there is one."""
-    page.wait_for_function(
-        f"() => document.querySelector('{FRAME}').style.height !== ''",
-        timeout=TIMEOUT_MS,
-    )
-    style = page.locator(FRAME).evaluate("frame => frame.style.height")
-    match = re.fullmatch(r"(\d+)px", style)
-    assert match, f"unexpected iframe height style {style!r}"
-    return int(match.group(1))
-
-
 def _content_height(page) -> int:
     return page.locator(FRAME).evaluate(
         "frame => Math.ceil("
         "frame.contentDocument.documentElement.getBoundingClientRect().height)"
     )
-
-
-def _wait_for_frame_to_fit(page) -> int:
-    """Waits until the iframe is as tall as its content; returns that height."""
-    page.wait_for_function(
-        f"""() => {{
-            const frame = document.querySelector('{FRAME}');
-            const html = frame.contentDocument && frame.contentDocument.documentElement;
-            return html && frame.style.height ===
-                Math.max(150, Math.ceil(html.getBoundingClientRect().height)) + 'px';
-        }}""",
-        timeout=TIMEOUT_MS,
-    )
-    return _frame_height(page)
 
 
 def _post(frame, handle: str, body: str) -> None:
@@ -144,7 +66,7 @@ def test_reader_posts_inside_the_iframe_and_sees_it_published(page):
     expect(frame.get_by_text("Gary1990", exact=True)).to_be_visible()
 
     # The frame told its parent how tall it is (frame.js -> parent.js).
-    height = _wait_for_frame_to_fit(page)
+    height = wait_for_frame_to_fit(page)
     assert height != CSS_HEIGHT
     assert page.locator(FRAME).bounding_box()["height"] == pytest.approx(height, abs=1)
 
@@ -159,7 +81,7 @@ def test_reader_posts_inside_the_iframe_and_sees_it_published(page):
     expect(newest.locator(".handle")).to_have_text("Nora")
     expect(newest.locator(".body")).to_have_text(body)
     # The page after the post still knows its parent, and grew to fit the new comment.
-    assert _wait_for_frame_to_fit(page) > height
+    assert wait_for_frame_to_fit(page) > height
 
 
 def test_script_in_a_comment_never_runs(page):
@@ -193,11 +115,11 @@ def test_script_in_a_comment_never_runs(page):
 def test_iframe_shrinks_when_its_content_gets_shorter(page):
     narrow = 360
     page.set_viewport_size({"width": narrow, "height": 720})
-    tall = _wait_for_frame_to_fit(page)
+    tall = wait_for_frame_to_fit(page)
     page.set_viewport_size({"width": 1280, "height": 720})
     # Wider, the same comments take fewer lines: the frame follows them down.
     page.wait_for_function(
         f"() => parseInt(document.querySelector('{FRAME}').style.height) < {tall}",
         timeout=TIMEOUT_MS,
     )
-    assert _wait_for_frame_to_fit(page) == _content_height(page)
+    assert wait_for_frame_to_fit(page) == _content_height(page)

@@ -2,7 +2,7 @@
 
 A stand-in publisher page (served by Playwright on the service's own origin, which
 the demo site allows) frames the demo thread, so these tests depend on no loader
-script. The service runs as in test_browser.py (gunicorn, profanity-check).
+script. The service runs as in conftest.py (gunicorn, profanity-check).
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from test_browser import TIMEOUT_MS, browser, chromium_path, server  # noqa: F401
+from chromium import TIMEOUT_MS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PUBLISHER = "/__publisher"
 
 
-def _publisher(page, server, **params: str) -> None:  # noqa: F811
+def _publisher(page, server, **params: str) -> None:
     """Open a publisher page framing the demo thread with these parameters."""
     query = urlencode({"origin": server.url, **params})
     src = f"{server.url}/embed/demo/seed-article?{query}"
@@ -37,7 +37,7 @@ def _publisher(page, server, **params: str) -> None:  # noqa: F811
 
 
 @pytest.fixture
-def page(browser, server):  # noqa: F811
+def page(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -48,7 +48,7 @@ def page(browser, server):  # noqa: F811
     assert not dialogs, "no dialog: dialogs are blocked in cross-site frames"
 
 
-def test_reader_edits_then_deletes_their_comment(page, server):  # noqa: F811
+def test_reader_edits_then_deletes_their_comment(page, server):
     from playwright.sync_api import expect
 
     _publisher(page, server)
@@ -90,7 +90,7 @@ def test_reader_edits_then_deletes_their_comment(page, server):  # noqa: F811
 
 def test_permalink_highlights_and_scrolls_the_parent_to_the_comment(
     page,
-    server,  # noqa: F811
+    server,
 ):
     from playwright.sync_api import expect
 
@@ -117,7 +117,7 @@ def test_permalink_highlights_and_scrolls_the_parent_to_the_comment(
     assert top == pytest.approx(inner, abs=2) and top > 0
 
 
-def test_dark_theme_and_site_overrides_apply(page, server):  # noqa: F811
+def test_dark_theme_and_site_overrides_apply(page, server):
     _publisher(page, server, theme="dark", accent="#ff8800", size="18")
     frame = page.frame_locator("#comments")
     body = frame.locator("body")
