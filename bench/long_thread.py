@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moderation import create_app  # noqa: E402
-from moderation.comments import fingerprint  # noqa: E402
 from moderation.demo.loader import load_demo  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, CommentStatus, Site, Thread  # noqa: E402
+from moderation.services.comments import fingerprint  # noqa: E402
 
 BASE = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

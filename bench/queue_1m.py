@@ -50,7 +50,7 @@ from moderation.models import (  # noqa: E402
     Site,
     Thread,
 )
-from moderation.review_queues import (  # noqa: E402
+from moderation.services.review_queues import (  # noqa: E402
     QUEUES,
     Cursor,
     Filters,

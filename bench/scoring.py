@@ -307,18 +307,18 @@ def end_to_end(
 ) -> dict[str, Any] | None:
     """(c) seed received comments into a fresh database and time the worker's drain."""
     try:
-        from moderation import worker
+        from moderation.services import worker
     except ImportError as error:
-        print(f"(c) skipped: moderation.worker is not importable yet ({error})")
+        print(f"(c) skipped: the worker is not importable ({error})")
         return None
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from moderation import create_app
-    from moderation.comments import fingerprint
     from moderation.extensions import db
     from moderation.models import Comment, CommentStatus, Site, Thread
     from moderation.rendering import render_body
+    from moderation.services.comments import fingerprint
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)

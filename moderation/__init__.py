@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import readcache
 from .config import PROJECT_ROOT, Defaults, from_environment, load_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .reader import cache as readcache
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .api.moderation import bp as modapi_bp
     from .api.views import bp as api_bp
     from .demo.views import bp as demo_bp
-    from .embed.edits import bp as embed_edits_bp
-    from .embed.reports import bp as embed_reports_bp
-    from .embed.themes import bp as embed_themes_bp
-    from .embed.views import bp as embed_bp
-    from .feeds import bp as feeds_bp
+    from .embed import bp as embed_bp
+    from .embed.feeds import bp as feeds_bp
     from .insights.views import bp as insights_bp
     from .manage.views import bp as people_bp
     from .manage.views import manage as manage_bp
@@ -78,27 +75,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(insights_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
-    app.register_blueprint(embed_reports_bp)
-    app.register_blueprint(embed_edits_bp)
-    app.register_blueprint(embed_themes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(modapi_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(manage_bp)
     # The reader path carries no cookie, so no session CSRF token: it is guarded
-    # by signed form tokens and origin checks instead (see readers.py).
+    # by signed form tokens and origin checks instead (signing.py, origins.py).
     csrf.exempt(embed_bp)
     csrf.exempt(api_bp)
-    csrf.exempt(embed_reports_bp)
-    csrf.exempt(embed_edits_bp)  # receipts and origin checks, no cookie
     csrf.exempt(modapi_bp)  # bearer tokens only: no cookie is read or set
     errorhandlers.register(app)
     security.register(app)
     commands.register(app)
     _install_screener(app)
     if app.config["IN_PROCESS_WORKER"]:
-        from .worker import InProcessWorker
+        from .services.worker import InProcessWorker
 
         app.extensions["worker"] = InProcessWorker(app)
     return app

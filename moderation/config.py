@@ -61,7 +61,7 @@ class Defaults:
     # API client may ask for with `limit`.
     THREAD_PAGE_SIZE = 50
     THREAD_PAGE_MAX = 200
-    # The read cache (readcache.py): rendered pages and JSON, keyed by revisions.
+    # The read cache (reader/cache.py): rendered pages and JSON, keyed by revisions.
     # In memory per process, or in Redis when REDIS_URL is set. The TTL is capped
     # at a tenth of FORM_TOKEN_MAX_AGE: cached pages carry a form token.
     READ_CACHE_TTL = 300

@@ -13,10 +13,10 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .comments import get_thread
 from .errors import InvalidInput, ModerationError
 from .extensions import limiter
-from .readers import framed_by_site
+from .origins import framed_by_site
+from .services.comments import get_thread
 
 logger = logging.getLogger(__name__)
 

@@ -425,7 +425,7 @@ class Handle(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
-    # Lower-cased, as readers.handle_key() makes it.
+    # Lower-cased, as bans.stored_handle() makes it.
     handle: Mapped[str] = mapped_column(sa.String(40))
     premoderate: Mapped[bool] = mapped_column(default=False)
     trust: Mapped[Trust] = mapped_column(

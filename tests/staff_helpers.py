@@ -9,7 +9,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from moderation.comments import fingerprint
 from moderation.extensions import db
 from moderation.models import (
     Comment,
@@ -24,6 +23,7 @@ from moderation.models import (
     Thread,
 )
 from moderation.rendering import render_body
+from moderation.services.comments import fingerprint
 
 PASSWORD = "a long enough password"
 

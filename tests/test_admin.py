@@ -14,7 +14,7 @@ from moderation.admin.staff import set_role
 from moderation.errors import InvalidTransition
 from moderation.extensions import db
 from moderation.models import ApiToken, AuditEntry, Moderator, Role
-from moderation.tokens import token_hash
+from moderation.services.api_tokens import token_hash
 
 from staff_helpers import PASSWORD, add_moderator, add_site, login
 

@@ -1,7 +1,10 @@
 """The package's layers, read from its imports (docs/architecture.md).
 
-Every import counts, including those inside functions: a function-level import
-hides a cycle from Python but not from a reader.
+From the bottom: plumbing (the top-level modules), screening/, services/, reader/,
+then the blueprint packages, one per audience; commands/ and create_app() assemble
+them. A layer imports only from layers below it. Every import counts, including
+those inside functions: a function-level import hides a cycle from Python but not
+from a reader.
 """
 
 import ast
@@ -20,8 +23,15 @@ BLUEPRINT_PACKAGES = (
     "moderation.manage",
     "moderation.queue",
 )
-# The layer that assembles the app and its commands: it may import anything.
-ASSEMBLY = {"moderation", "moderation.commands"}
+# What assembles the app: it may import anything.
+ASSEMBLY = {"moderation", "moderation.commands", "moderation.errorhandlers"}
+# Each layer and the layers it may import from (besides itself).
+BELOW = {
+    "plumbing": {"screening"},
+    "screening": set(),
+    "services": {"plumbing", "screening"},
+    "reader": {"plumbing", "screening", "services"},
+}
 
 
 def _modules():
@@ -110,6 +120,31 @@ def _blueprint_package(module):
     return None
 
 
+def layer(module):
+    """plumbing, screening, services, reader, commands or blueprint."""
+    parts = module.split(".")
+    named = ("screening", "services", "reader", "commands")
+    if len(parts) >= 2 and parts[1] in named:
+        return parts[1]
+    if len(parts) == 2 and ".".join(parts) not in BLUEPRINT_PACKAGES:
+        return "plumbing"
+    return "blueprint"
+
+
+def layer_violations(graph):
+    """Imports from a lower layer into a higher one (ASSEMBLY aside)."""
+    bad = []
+    for module, targets in sorted(graph.items()):
+        if module in ASSEMBLY or layer(module) not in BELOW:
+            continue
+        here = layer(module)
+        for target in sorted(targets):
+            there = layer(target)
+            if there != here and there not in BELOW[here]:
+                bad.append(f"{module} ({here}) -> {target} ({there})")
+    return bad
+
+
 def upward_imports(graph):
     """Imports into a blueprint package from a module outside it."""
     bad = []
@@ -127,7 +162,7 @@ def test_the_graph_sees_function_level_and_relative_imports():
     graph = import_graph()
     # Sanity: the checker reads the package, not an empty directory.
     assert len(graph) > 60
-    assert "moderation.extensions" in graph["moderation.comments"]
+    assert "moderation.extensions" in graph["moderation.services.comments"]
     assert "moderation.screening.base" in graph["moderation.screening.pipeline"]
 
 
@@ -143,9 +178,41 @@ def test_nothing_imports_from_another_audiences_blueprint():
     assert upward_imports(import_graph()) == []
 
 
+def test_each_layer_imports_only_from_the_layers_below_it():
+    assert layer_violations(import_graph()) == []
+
+
+def test_the_layers_are_where_the_docs_say():
+    assert layer("moderation.models") == "plumbing"
+    assert layer("moderation.services.comments") == "services"
+    assert layer("moderation.reader.cache") == "reader"
+    assert layer("moderation.screening.rules") == "screening"
+    assert layer("moderation.embed.views") == "blueprint"
+    assert layer("moderation.queue") == "blueprint"
+    assert layer_violations({"moderation.services.x": {"moderation.embed.views"}})
+
+
 def test_the_screening_pipeline_imports_nothing_from_the_web_app():
     graph = import_graph()
     for module, targets in graph.items():
         if module.startswith("moderation.screening"):
             outside = {t for t in targets if not t.startswith("moderation.screening")}
             assert outside <= {"moderation.config"}, (module, outside)
+
+
+def test_no_test_imports_conftest_or_another_test_module():
+    tests = PACKAGE.parent / "tests"
+    offenders = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.relative_to(tests)}: {name}"
+                for name in names
+                if name.split(".")[0] == "conftest" or name.startswith("test_")
+            ]
+    assert offenders == []

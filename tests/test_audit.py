@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation.admin import auditlog
-from moderation.audit import record
 from moderation.extensions import db
 from moderation.models import AuditEntry, Moderator, Role
+from moderation.services.audit import record
 
 from staff_helpers import add_comment, add_moderator, add_site, login
 

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from moderation import charts
+from moderation.insights import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & "quotes"'

@@ -10,7 +10,7 @@ from support import BROWSER_POST
 
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Decision, Thread
-from moderation.revisions import bump_threads
+from moderation.services.revisions import bump_threads
 
 from helpers import form_token, post_from_iframe
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
+from moderation.embed.feeds import FEED_LIMIT
 from moderation.extensions import db
-from moderation.feeds import FEED_LIMIT
 from moderation.models import Comment, CommentStatus, Site, Thread
 
 ATOM = "{http://www.w3.org/2005/Atom}"

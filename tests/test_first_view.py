@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.first_view import create_thread
 from moderation.models import Site, Thread
+from moderation.reader.first_view import create_thread
 
 PAGE = "https://news.example"
 FRAMED = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"}
@@ -51,8 +51,10 @@ def test_first_view_from_an_allowed_page_creates_the_thread(
     client, app, site, caplog, monkeypatch
 ):
     # Alembic's logging setup (migrations/env.py) disables loggers made before it.
-    monkeypatch.setattr(logging.getLogger("moderation.first_view"), "disabled", False)
-    caplog.set_level(logging.INFO, logger="moderation.first_view")
+    monkeypatch.setattr(
+        logging.getLogger("moderation.reader.first_view"), "disabled", False
+    )
+    caplog.set_level(logging.INFO, logger="moderation.reader.first_view")
     response = _first_view(
         client, headers={**FRAMED, "Referer": f"{PAGE}/2026/story-1"}
     )

@@ -22,7 +22,7 @@ from moderation.models import (
     Role,
     utcnow,
 )
-from moderation.tokens import create_token, revoke_token
+from moderation.services.api_tokens import create_token, revoke_token
 
 from staff_helpers import add_comment, add_moderator, add_site, login
 

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from support import MODERATOR_PASSWORD
 
-from moderation.comments import fingerprint
 from moderation.extensions import db
 from moderation.models import (
     AuditEntry,
@@ -26,7 +25,8 @@ from moderation.models import (
     Thread,
     utcnow,
 )
-from moderation.review_queues import Filters, count, counts
+from moderation.services.comments import fingerprint
+from moderation.services.review_queues import Filters, count, counts
 
 from helpers import post_from_iframe
 

@@ -22,7 +22,7 @@ from support import RATELIMIT_RUN_PREFIX, DemoThread
 from moderation.clients import client_network, network_key, normal_handle
 from moderation.config import from_environment
 from moderation.extensions import limiter
-from moderation.ratelimits import handle_key
+from moderation.reader.limits import handle_limit_key
 
 from helpers import post_from_iframe
 
@@ -109,11 +109,11 @@ def test_network_key_is_keyed_hash_without_the_address(app: Flask) -> None:
     assert "192" not in key("192.0.2.77")
 
 
-def test_handle_key_casefolds_and_hides_the_handle(app: Flask) -> None:
+def test_handle_limit_key_casefolds_and_hides_the_handle(app: Flask) -> None:
     def key(**request: object) -> str:
         path = "/api/v1/sites/demo/threads/seed-article/comments"
         with app.test_request_context(path, method="POST", **request):  # type: ignore[arg-type]
-            return handle_key()
+            return handle_limit_key()
 
     assert normal_handle("  Ｍaria   SCHMIDT ") == "maria schmidt"
     from_form = key(data={"handle": "Maria  Schmidt"})

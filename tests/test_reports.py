@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from support import BROWSER_POST
 
-from moderation.comments import decide
 from moderation.extensions import db
 from moderation.models import (
     AuditEntry,
@@ -20,6 +19,7 @@ from moderation.models import (
     Site,
     Thread,
 )
+from moderation.services.comments import decide
 
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 

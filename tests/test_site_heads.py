@@ -15,8 +15,8 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 
-from moderation import create_app, site_heads, worker
-from moderation.comments import fingerprint, get_site
+from moderation import create_app
+from moderation.commands.site_heads import train_screen_site
 from moderation.errors import InvalidTransition
 from moderation.extensions import db
 from moderation.models import (
@@ -33,7 +33,8 @@ from moderation.models import (
 from moderation.rendering import render_body
 from moderation.screening import adapt
 from moderation.screening.base import Policy
-from moderation.site_heads_cli import train_screen_site
+from moderation.services import site_heads, worker
+from moderation.services.comments import fingerprint, get_site
 
 from fakes import FixedClassifier
 from staff_helpers import add_moderator, add_site, login

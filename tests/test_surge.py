@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from moderation.comments import fingerprint
 from moderation.extensions import db
 from moderation.models import (
     AuditEntry,
@@ -19,7 +18,8 @@ from moderation.models import (
     Thread,
     utcnow,
 )
-from moderation.sites import surge_guard
+from moderation.services.comments import fingerprint
+from moderation.services.sites import surge_guard
 
 
 def _demo_site() -> Site:
@@ -89,8 +89,10 @@ def test_surge_trips_once_at_the_bound_and_a_moderator_switches_it_back(
         assert response.status_code == 201
     assert _surges(app) == []  # 3 in the window: at the bound, not above it
     # Alembic's logging setup (migrations/env.py) disables loggers made before it.
-    monkeypatch.setattr(logging.getLogger("moderation.sites"), "disabled", False)
-    caplog.set_level(logging.WARNING, logger="moderation.sites")
+    monkeypatch.setattr(
+        logging.getLogger("moderation.services.sites"), "disabled", False
+    )
+    caplog.set_level(logging.WARNING, logger="moderation.services.sites")
     fourth = client.post(demo.api, json={"handle": "r3", "body": "Hi 3."})
     assert fourth.status_code == 201  # screened before the guard looked
     (entry,) = _wait_for_surge(app)

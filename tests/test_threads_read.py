@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from moderation.comments import decide, fingerprint
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Moderator, Site, Thread
-from moderation.revisions import bump_site, bump_threads
-from moderation.threads import MAX_DEPTH
+from moderation.services.comments import decide, fingerprint
+from moderation.services.revisions import bump_site, bump_threads
+from moderation.services.threads import MAX_DEPTH
 
 from helpers import form_token, post_from_iframe
 
@@ -367,7 +367,7 @@ def test_a_comment_the_worker_publishes_shows_at_once(client, demo):
 
 
 def test_closing_the_thread_shows_at_once(client, app, demo, mod):
-    from moderation.sites import close_thread
+    from moderation.services.sites import close_thread
 
     assert "Post Comment" in client.get(demo.embed).text
     with app.app_context():
@@ -447,7 +447,7 @@ def test_locale_theme_and_parent_origin_get_their_own_entries(client, demo):
 
 
 def test_cache_ttl_stays_well_under_the_form_tokens_life(app):
-    from moderation.readcache import ttl
+    from moderation.reader.cache import ttl
 
     with app.app_context():
         assert ttl() <= app.config["FORM_TOKEN_MAX_AGE"] // 10

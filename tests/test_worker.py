@@ -1,8 +1,9 @@
 """Workers: batched claims with leases, verdicts stored once, nothing lost.
 
 The multi-process tests start real worker processes (tests/worker_process.py runs
-moderation.worker.run) against the suite's database: SQLite by default, PostgreSQL
-when MODERATION_TEST_DATABASE_URL is set (FOR UPDATE SKIP LOCKED is exercised there).
+moderation.services.worker.run) against the suite's database: SQLite by default,
+PostgreSQL when MODERATION_TEST_DATABASE_URL is set (FOR UPDATE SKIP LOCKED is
+exercised there).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from moderation.comments import fingerprint
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Decision, Score, utcnow
-from moderation.worker import Stats, claim, run, screen_claimed
+from moderation.services.comments import fingerprint
+from moderation.services.worker import Stats, claim, run, screen_claimed
 
 from helpers import post_from_iframe
 
@@ -37,7 +38,7 @@ def external(make_app, demo, app):
 def seed_received(app, count: int, prefix: str = "comment") -> list[int]:
     """Store `count` received comments in the demo thread, as the web side does."""
     with app.app_context():
-        from moderation.comments import get_thread
+        from moderation.services.comments import get_thread
 
         thread = get_thread("demo", "seed-article")
         comments = [

@@ -1,9 +1,9 @@
 """A real worker process for the multi-process tests: `python worker_process.py ...`.
 
-It runs the service's own worker loop (`moderation.worker.run`) against the test's
-database, with a FixedClassifier so that tests control the scores. `--stall FILE`
-makes the classifier touch FILE once it holds a batch and then hang, so that a
-test can kill the process mid-batch.
+It runs the service's own worker loop (`moderation.services.worker.run`) against
+the test's database, with a FixedClassifier so that tests control the scores.
+`--stall FILE` makes the classifier touch FILE once it holds a batch and then hang,
+so that a test can kill the process mid-batch.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from moderation import create_app
-from moderation.worker import run
+from moderation.services.worker import run
 
 from fakes import FixedClassifier
 

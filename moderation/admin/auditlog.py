@@ -13,10 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import site_ids
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import AuditEntry, Moderator, Site
+from ..services.access import site_ids
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500

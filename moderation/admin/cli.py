@@ -8,11 +8,11 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from ..cli import moderation_group
+from ..commands.screen import moderation_group
 from ..errors import InvalidInput, InvalidTransition
 from ..extensions import db
 from ..models import Role
-from ..tokens import create_token
+from ..services.api_tokens import create_token
 from . import staff
 
 ACTOR = "cli"  # who the audit log names for changes made from the shell

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from ..audit import record
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..models import Moderator, Role, Site
+from ..services.audit import record
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from ..access import admin_required
 from ..errors import InvalidInput, InvalidTransition
 from ..extensions import db
 from ..models import Moderator, Role, Site, utcnow
-from ..tokens import create_token, get_token, revoke_token, tokens_of
+from ..services.access import admin_required
+from ..services.api_tokens import create_token, get_token, revoke_token, tokens_of
 from . import auditlog, staff
 from .forms import (
     ActiveForm,

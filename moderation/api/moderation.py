@@ -17,15 +17,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..access import require_site
 from ..clients import network_key
-from ..comments import decide, get_site
 from ..errors import InvalidInput, ModerationError, NotFound, Unauthorized
 from ..extensions import db, limiter
 from ..models import Ban, BanKind, Comment, CommentStatus, Moderator, Site
-from ..people import ban, get_ban, lift_ban
-from ..review_queues import QUEUES, Cursor, Filters, queue_page
-from ..tokens import authenticate
+from ..services.access import require_site
+from ..services.api_tokens import authenticate
+from ..services.bans import ban, get_ban, lift_ban
+from ..services.comments import decide, get_site
+from ..services.review_queues import QUEUES, Cursor, Filters, queue_page
 from .payloads import json_object
 
 logger = logging.getLogger(__name__)

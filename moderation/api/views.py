@@ -10,31 +10,25 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
-from .. import readcache
 from ..clients import network_key
-from ..comments import (
+from ..errors import InvalidInput
+from ..extensions import db
+from ..models import Comment, CommentStatus, Thread
+from ..origins import check_origin, is_browser
+from ..reader import cache as readcache
+from ..reader.counts import allowed_cors_origin, published_counts, thread_keys
+from ..reader.limits import post_limits
+from ..services.comments import (
     RESPONSE_STATUS,
     get_site,
     get_thread,
     receipt_comment,
     submit_comment,
 )
-from ..counts import allowed_cors_origin, published_counts, thread_keys
-from ..errors import InvalidInput
-from ..extensions import db
-from ..models import Comment, CommentStatus, Thread
-from ..ratelimits import post_limits
-from ..readers import (
-    check_origin,
-    form_idempotency_key,
-    is_browser,
-    issue_receipt,
-    issue_token,
-    read_token,
-)
-from ..reports import check_report, report_comment, report_limits, reportable
-from ..shapes import check_comment
-from ..threads import comment_json, read_page, read_view
+from ..services.reports import check_report, report_comment, report_limits, reportable
+from ..services.shapes import check_comment
+from ..services.threads import comment_json, read_page, read_view
+from ..signing import form_idempotency_key, issue_receipt, issue_token, read_token
 from .payloads import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -161,7 +155,7 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
         idempotency_key=idempotency_key,
     )
     if token is not None:
-        # A browser's key: its form token with what it posts (readers.py).
+        # A browser's key: its form token with what it posts (signing.py).
         new = replace(
             new,
             idempotency_key=form_idempotency_key(

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from ..comments import fingerprint
 from ..extensions import db
 from ..models import Comment, CommentStatus, Decision, Moderator, Role, Site, Thread
-from ..readers import origin_of
+from ..origins import origin_of
 from ..rendering import render_body
+from ..services.comments import fingerprint
 from .article import load_article
 
 logger = logging.getLogger(__name__)

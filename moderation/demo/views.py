@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
-from ..comments import get_thread
-from ..readers import origin_of
+from ..origins import origin_of
+from ..services.comments import get_thread
 from .article import load_article
 from .loader import SITE, THREAD
 

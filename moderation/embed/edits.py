@@ -6,7 +6,6 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     make_response,
@@ -16,22 +15,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..authors import (
+from ..errors import InvalidInput, ModerationError
+from ..models import Comment, Thread
+from ..origins import check_origin, framed_by_site, parent_origin
+from ..reader.limits import post_limits
+from ..rendering import display_time
+from ..services.comments import get_thread
+from ..services.reader_edits import (
     authored_comment,
     can_still_edit,
     delete_comment,
     edit_comment,
     edit_deadline,
 )
-from ..comments import get_thread
-from ..errors import InvalidInput, ModerationError
-from ..models import Comment, Thread
-from ..ratelimits import post_limits
-from ..readers import check_origin, framed_by_site, parent_origin
-from ..rendering import display_time
-from ..shapes import check_body
-
-bp = Blueprint("embed_edits", __name__, url_prefix="/embed")
+from ..services.shapes import check_body
+from .blueprint import bp
 
 _COMMENT = "/<site>/<key>/comments/<int:comment_id>"
 
@@ -149,7 +147,7 @@ bp.add_app_template_global(display_time, "site_time")
 def edit_url(thread: Thread, comment: Comment, receipt: str, **args: Any) -> str:
     """Where the author edits or deletes `comment` (carries the receipt)."""
     return url_for(
-        "embed_edits.edit_page",
+        "embed.edit_page",
         site=thread.site.slug,
         key=thread.key,
         comment_id=comment.id,

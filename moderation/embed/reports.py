@@ -6,7 +6,6 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     has_request_context,
@@ -20,27 +19,21 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 
 from ..clients import network_key
-from ..comments import get_thread
 from ..errors import FormExpired, InvalidInput
 from ..models import Comment, ReportReason, Thread
-from ..readers import (
-    check_origin,
-    framed_by_site,
-    issue_token,
-    parent_origin,
-    read_token,
-)
-from ..reports import (
+from ..origins import check_origin, framed_by_site, parent_origin
+from ..services.comments import get_thread
+from ..services.reports import (
     TEXT_MAX,
     AlreadyReported,
     check_report,
     report_comment,
     report_limits,
 )
-from ..reports import reportable as find_reportable
+from ..services.reports import reportable as find_reportable
+from ..signing import issue_token, read_token
+from .blueprint import bp
 from .themes import theme_args
-
-bp = Blueprint("embed_reports", __name__, url_prefix="/embed")
 
 
 @bp.app_context_processor

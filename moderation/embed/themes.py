@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Response, request, url_for
 
 from ..errors import InvalidInput
-
-bp = Blueprint("embed_themes", __name__, url_prefix="/embed")
+from .blueprint import bp
 
 
 class BadTheme(InvalidInput):
@@ -161,7 +160,7 @@ def theme_args() -> dict[str, str]:
 def theme_css_url() -> str:
     """The URL of the overrides' stylesheet, or '' when there are none."""
     overrides = valid_overrides(request.args)
-    return url_for("embed_themes.theme_css", **overrides) if overrides else ""
+    return url_for("embed.theme_css", **overrides) if overrides else ""
 
 
 @bp.get("/theme.css")

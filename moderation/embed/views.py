@@ -7,7 +7,6 @@ from dataclasses import replace
 from http import HTTPStatus
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     make_response,
@@ -16,35 +15,25 @@ from flask import (
 )
 from flask_babel import get_locale
 
-from .. import readcache
-from ..comments import (
+from ..errors import FormExpired, InvalidInput, ModerationError
+from ..extensions import db, limiter
+from ..models import Comment, Thread
+from ..origins import check_origin, frame_ancestors_of, framed_by_site, parent_origin
+from ..reader import cache as readcache
+from ..reader.first_view import thread_for_view
+from ..reader.limits import post_limits
+from ..security import embed_csp
+from ..services.comments import (
     RESPONSE_STATUS,
     get_thread,
     receipt_comment,
     submit_comment,
 )
-from ..errors import FormExpired, InvalidInput, ModerationError
-from ..extensions import db, limiter
-from ..first_view import thread_for_view
-from ..models import Comment, Thread
-from ..ratelimits import post_limits
-from ..readers import (
-    check_origin,
-    form_idempotency_key,
-    frame_ancestors_of,
-    framed_by_site,
-    issue_receipt,
-    issue_token,
-    parent_origin,
-    read_token,
-)
-from ..security import embed_csp
-from ..shapes import check_comment
-from ..threads import DEFAULT_SORT, SORTS, ReadView, read_page, read_view
+from ..services.shapes import check_comment
+from ..services.threads import DEFAULT_SORT, SORTS, ReadView, read_page, read_view
+from ..signing import form_idempotency_key, issue_receipt, issue_token, read_token
+from .blueprint import bp
 from .themes import theme_name, valid_overrides
-
-bp = Blueprint("embed", __name__, url_prefix="/embed")
-
 
 _FIELDS = ("handle", "email", "body", "parent_id")
 

@@ -23,15 +23,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import charts, site_heads
-from ..access import admin_required, require_site, site_ids
-from ..comments import get_site
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forms import ReasonForm
 from ..models import Site, utcnow
 from ..screening.base import DEFAULT_THRESHOLDS
-from . import calibration, queries
+from ..services import site_heads
+from ..services.access import admin_required, require_site, site_ids
+from ..services.comments import get_site
+from . import calibration, charts, queries
 
 logger = logging.getLogger(__name__)
 

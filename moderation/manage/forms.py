@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import BanKind, Trust
-from ..people import DURATION_LABELS
+from ..services.bans import DURATION_LABELS
 
 
 class BanForm(FlaskForm):

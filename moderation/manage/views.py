@@ -16,13 +16,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import people, sites
-from ..access import admin_required, require_site
-from ..comments import get_site
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..forms import ReasonForm
 from ..models import BanKind, Comment, Moderator, Site, Trust
+from ..services import bans as ban_service
+from ..services import sites
+from ..services.access import admin_required, require_site
+from ..services.comments import get_site
 from .forms import BanForm, HandleForm
 
 EVERY_SITE = "all"
@@ -67,15 +68,15 @@ def _back(default: str) -> str:
 def bans() -> str:
     """Active bans on the moderator's sites (all, with ?all=1), with lift buttons."""
     show_all = request.args.get("all") == "1"
-    found = people.list_bans(current_user, active_only=not show_all)
+    found = ban_service.list_bans(current_user, active_only=not show_all)
     return render_template(
         "manage/bans.html",
         bans=found,
         show_all=show_all,
-        is_active=people.is_active,
-        may_lift=lambda ban: people.may_lift(current_user, ban),
+        is_active=ban_service.is_active,
+        may_lift=lambda ban: ban_service.may_lift(current_user, ban),
         form=ReasonForm(),
-        durations=people.DURATION_LABELS,
+        durations=ban_service.DURATION_LABELS,
     )
 
 
@@ -150,9 +151,9 @@ def new_ban() -> ResponseReturnValue:
         if form.site.data == EVERY_SITE
         else db.session.get(Site, int(form.site.data))
     )
-    duration: timedelta | None = people.DURATIONS[form.duration.data]
+    duration: timedelta | None = ban_service.DURATIONS[form.duration.data]
     try:
-        made = people.ban(
+        made = ban_service.ban(
             site,
             kind,
             value,
@@ -163,7 +164,7 @@ def new_ban() -> ResponseReturnValue:
     except InvalidInput as error:
         form.value.errors = error.fields.get("value", [error.message])
         return _render_ban_form(form, comment, HTTPStatus.BAD_REQUEST)
-    how_long = people.DURATION_LABELS[form.duration.data].lower()
+    how_long = ban_service.DURATION_LABELS[form.duration.data].lower()
     flash(f"Ban {made.id} made: {kind.value}, {how_long}.", "ok")
     return redirect(url_for("people.bans")), HTTPStatus.SEE_OTHER
 
@@ -172,12 +173,14 @@ def new_ban() -> ResponseReturnValue:
 @login_required
 def lift(ban_id: int) -> ResponseReturnValue:
     """Lift a ban now, with an optional reason."""
-    found = people.get_ban(ban_id)
+    found = ban_service.get_ban(ban_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         raise InvalidInput("A reason has at most 1,000 characters.")
     try:
-        people.lift_ban(found, moderator=current_user, reason=form.reason.data or "")
+        ban_service.lift_ban(
+            found, moderator=current_user, reason=form.reason.data or ""
+        )
     except InvalidTransition as error:
         flash(error.message, "error")
         return redirect(url_for("people.bans")), HTTPStatus.SEE_OTHER
@@ -199,7 +202,7 @@ def _site_for(slug: str) -> Site:
 def handle(site: str, handle: str) -> ResponseReturnValue:
     """A handle's standing on a site, its bans and recent comments; set its trust."""
     found = _site_for(site)
-    row = people.get_handle(found, handle)
+    row = ban_service.get_handle(found, handle)
     form = HandleForm(
         data=None
         if request.method == "POST"
@@ -211,7 +214,7 @@ def handle(site: str, handle: str) -> ResponseReturnValue:
     status = HTTPStatus.OK
     if request.method == "POST":
         if form.validate_on_submit():
-            people.set_handle(
+            ban_service.set_handle(
                 found,
                 handle,
                 moderator=current_user,
@@ -228,9 +231,9 @@ def handle(site: str, handle: str) -> ResponseReturnValue:
         "manage/handle.html",
         site=found,
         handle=handle,
-        standing=people.standing(found, handle),
-        bans=people.handle_bans(found, handle),
-        comments=people.recent_comments(found, handle),
+        standing=ban_service.standing(found, handle),
+        bans=ban_service.handle_bans(found, handle),
+        comments=ban_service.recent_comments(found, handle),
         form=form,
     ), status
 

@@ -23,8 +23,6 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as parse_xml
 from slugify import slugify
 
-from ..audit import record
-from ..comments import fingerprint
 from ..extensions import db
 from ..models import (
     EMAIL_MAX,
@@ -37,8 +35,10 @@ from ..models import (
     Thread,
 )
 from ..rendering import render_body
-from ..revisions import bump_threads
-from ..shapes import clean_text
+from ..services.audit import record
+from ..services.comments import fingerprint
+from ..services.revisions import bump_threads
+from ..services.shapes import clean_text
 
 logger = logging.getLogger(__name__)
 

@@ -21,12 +21,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
-from ..access import can_moderate, require_site, site_ids
-from ..comments import claim, decide, release, undo
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db, limiter, login_manager
 from ..models import Comment, CommentStatus, Decision, Moderator, Site, utcnow
-from ..review_queues import (
+from ..screening.base import DEFAULT_THRESHOLDS
+from ..services.access import can_moderate, require_site, site_ids
+from ..services.comments import claim, decide, release, undo
+from ..services.review_queues import (
     QUEUES,
     Filters,
     author_history,
@@ -34,7 +35,6 @@ from ..review_queues import (
     neighbour,
     queue_page,
 )
-from ..screening.base import DEFAULT_THRESHOLDS
 from .forms import (
     REJECT_REASONS,
     BulkForm,

@@ -18,7 +18,7 @@ data, and the head is already logistic, so a monotone sigmoid is the right shape
 Out-of-fold rather than one held-out split: every decision serves both the fit
 and the calibration, which matters most when decisions are few.
 
-No Flask and no database here: `moderation/site_heads.py` stores and serves heads.
+No Flask and no database here: `services/site_heads.py` stores and serves heads.
 """
 
 from __future__ import annotations

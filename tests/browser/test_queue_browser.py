@@ -27,7 +27,7 @@ SEED = """
 import sys
 from datetime import timedelta
 from moderation import create_app
-from moderation.comments import fingerprint
+from moderation.services.comments import fingerprint
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Moderator, Site, Thread, utcnow
 import sqlalchemy as sa
