@@ -7,11 +7,19 @@ import math
 import time
 from http import HTTPStatus
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .errors import InvalidInput, ModerationError
 from .extensions import limiter
@@ -37,6 +45,35 @@ def _respond(
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def rate_limited(error: RateLimitExceeded) -> ResponseReturnValue:
+    """429 with Retry-After: JSON, or a page the site may frame inside the iframe."""
+    seconds = _retry_after()
+    reason = error.description if error.limit.error_message else "Too many requests"
+    unit = "second" if seconds == 1 else "seconds"
+    message = f"{reason}; try again in {seconds} {unit}."
+    if (request.blueprint or "").startswith("embed") and not wants_json():
+        # Shown inside the publisher's iframe, with a way back to the thread.
+        html = render_template(
+            "errors/error.html",
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+            message=message,
+            back=request.path,
+        )
+        response = make_response(html, HTTPStatus.TOO_MANY_REQUESTS)
+        _let_embed_frame(response)
+    else:
+        response = make_response(
+            _respond(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "too_many_requests",
+                message,
+                retry_after=seconds,
+            )
+        )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def register(app: Flask) -> None:
     """Install the handlers."""
 
@@ -54,34 +91,23 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return _respond(
-            400,
+            HTTPStatus.BAD_REQUEST,
             "csrf",
             "This form has expired or was not sent from our page; "
             "reload the page and try again.",
         )
 
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(error: RateLimitExceeded) -> ResponseReturnValue:
-        seconds = _retry_after()
-        reason = error.description if error.limit.error_message else "Too many requests"
-        unit = "second" if seconds == 1 else "seconds"
-        message = f"{reason}; try again in {seconds} {unit}."
-        if (request.blueprint or "").startswith("embed") and not wants_json():
-            # Shown inside the publisher's iframe, with a way back to the thread.
-            html = render_template(
-                "errors/error.html",
-                status=HTTPStatus.TOO_MANY_REQUESTS,
-                message=message,
-                back=request.path,
-            )
-            response = make_response(html, HTTPStatus.TOO_MANY_REQUESTS)
-            _let_embed_frame(response)
-        else:
-            response = make_response(
-                _respond(429, "too_many_requests", message, retry_after=seconds)
-            )
-        response.headers["Retry-After"] = str(seconds)
-        return response
+    app.register_error_handler(RateLimitExceeded, rate_limited)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+        # Werkzeug refuses before reading the body (MAX_CONTENT_LENGTH).
+        limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+        return _respond(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "too_large",
+            f"The request is too large: at most {limit // 1024:,} KB.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

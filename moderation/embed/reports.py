@@ -14,11 +14,13 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 
 from ..clients import network_key
+from ..errorhandlers import rate_limited
 from ..errors import FormExpired, InvalidInput
 from ..models import Comment, ReportReason, Thread
 from ..origins import check_origin, framed_by_site, parent_origin
@@ -98,8 +100,11 @@ def _page(
 
 
 @bp.errorhandler(RateLimitExceeded)
-def too_many_reports(error: RateLimitExceeded) -> Response:
-    """Say so inside the iframe (the global handler's page could not be framed)."""
+def too_many_reports(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Too many reports: say so on the report page. Every other 429 of the
+    blueprint gets the app's own answer (errorhandlers.rate_limited)."""
+    if request.endpoint != "embed.report":
+        return rate_limited(error)
     args = request.view_args or {}
     thread = get_thread(str(args.get("site")), str(args.get("key")))
     message = _("You are sending reports too fast; try again later.")
