@@ -52,6 +52,11 @@ class Defaults:
     # Days between scheduled trainings of a site's own head (site_heads.py).
     SITE_HEAD_RETRAIN_DAYS = 7
 
+    # The largest request body read (bytes); a bigger one is answered 413 before
+    # it is read. A comment is at most BODY_MAX_LENGTH characters; the largest
+    # legitimate bodies are sites' word lists in the settings form.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
     # Reader form: how long a form token stays valid, and the shape limits.
     FORM_TOKEN_MAX_AGE = 6 * 3600
     BODY_MAX_LENGTH = 5000

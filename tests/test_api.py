@@ -45,6 +45,14 @@ def test_post_published_is_201_with_status_and_id(client, demo):
     assert listed[-1]["id"] == body["id"]
 
 
+def test_an_emoji_after_a_brace_is_not_held_as_a_repeat(client, demo):
+    first = client.post(demo.api, json={"handle": "Ann", "body": "}"})
+    second = client.post(demo.api, json={"handle": "Bo", "body": "😍"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    again = client.post(demo.api, json={"handle": "Cy", "body": "😍"})
+    assert again.get_json()["status"] == "held"  # the same emoji twice is a repeat
+
+
 def test_post_held_is_202(client, demo, classifier):
     classifier.scores = {"toxicity": 0.8}
     response = client.post(demo.api, json={"handle": "Ann", "body": "Rude words."})
@@ -172,3 +180,47 @@ def test_openapi_document_describes_every_route(client, app):
     assert served == documented
     post = spec["paths"]["/sites/{site}/threads/{thread}/comments"]["post"]
     assert {"201", "202", "422"} <= set(post["responses"])
+
+
+# Hostile input at the edge: a 4xx with a message, never a 500 --------------------
+
+
+def _raw_post(client, url: str, text: str):
+    return client.post(url, data=text, content_type="application/json")
+
+
+def test_deeply_nested_json_is_refused(client, demo):
+    response = _raw_post(client, demo.api, "[" * 100_000 + "]" * 100_000)
+    assert response.status_code == 422
+    assert "JSON" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "parent", ["1e400", "-1e400", "-Infinity", "Infinity", "NaN", "{id}.9", "{id}.0"]
+)
+def test_parent_id_must_be_a_whole_comment_id(client, demo, parent):
+    first = client.get(demo.api).get_json()["comments"][0]["id"]
+    parent = parent.format(id=first)  # 608.9 was stored as a reply to 608
+    text = f'{{"handle": "Ann", "body": "Hello.", "parent_id": {parent}}}'
+    response = _raw_post(client, demo.api, text)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    answer = response.get_json()
+    # Not a finite JSON number at all, or not a whole one.
+    assert "JSON" in answer["message"] or answer["fields"]["parent_id"]
+
+
+@pytest.mark.parametrize("field", ["body", "handle"])
+def test_a_lone_surrogate_is_refused(client, demo, field):
+    fields = {"handle": "Ann", "body": "Hello."}
+    fields[field] = "bad \\ud800 x"
+    text = "{" + ", ".join(f'"{k}": "{v}"' for k, v in fields.items()) + "}"
+    response = _raw_post(client, demo.api, text)
+    assert response.status_code == 422
+    assert "Unicode" in response.get_json()["message"]
+
+
+def test_a_body_over_the_request_limit_is_413_at_once(client, demo, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = _raw_post(client, demo.api, '{"body": "' + "x" * limit + '"}')
+    assert response.status_code == 413
+    assert "too large" in response.get_json()["message"].lower()

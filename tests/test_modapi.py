@@ -488,3 +488,13 @@ def test_every_route_is_documented_with_bearer_auth(client):
         operation = spec["paths"][path][method]
         assert operation["security"] == [{"bearerAuth": []}]
         assert "401" in operation["responses"]
+
+
+@pytest.mark.parametrize("comment_id", [2**70, -(2**70), 0])
+def test_a_comment_id_out_of_range_is_refused_not_a_500(client, north, comment_id):
+    response = client.post(
+        f"{API}/bans",
+        json={"kind": "handle", "comment_id": comment_id},
+        headers=auth(north),
+    )
+    assert response.status_code in (404, 422), response.get_data(as_text=True)

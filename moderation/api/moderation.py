@@ -26,6 +26,7 @@ from ..services.api_tokens import authenticate
 from ..services.bans import ban, get_ban, lift_ban
 from ..services.comments import decide, get_site
 from ..services.review_queues import QUEUES, Cursor, Filters, queue_page
+from ..services.shapes import row_id
 from .payloads import json_object
 
 logger = logging.getLogger(__name__)
@@ -116,9 +117,10 @@ def _text(payload: dict[str, Any], name: str, limit: int = 1000) -> str:
 
 
 def _id(raw: str, what: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    found = row_id(raw)
+    if found is None:
         raise NotFound(f"No {what} {raw[:20]!r}.")
-    return int(raw)
+    return found
 
 
 def comment_json(comment: Comment) -> dict[str, Any]:
@@ -248,10 +250,12 @@ def _ban_target(
     payload: dict[str, Any], kind: BanKind, moderator: Moderator
 ) -> tuple[str, Site | None]:
     """The value to ban and the comment's site, from `value` or `comment_id`."""
-    if (comment_id := payload.get("comment_id")) is not None:
-        if isinstance(comment_id, bool) or not isinstance(comment_id, int):
+    if (raw_id := payload.get("comment_id")) is not None:
+        comment_id = row_id(raw_id) if not isinstance(raw_id, str) else None
+        if comment_id is None:
             raise InvalidInput(
-                "comment_id is a number.", {"comment_id": ["Must be a number."]}
+                "comment_id is a comment's id, a whole number from 1.",
+                {"comment_id": ["A whole number from 1."]},
             )
         comment = db.session.get(Comment, comment_id)
         if comment is None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import request
 
+from ..bodies import BadJSON, parse_json
 from ..errors import ModerationError
 
 
@@ -18,8 +18,8 @@ def json_object(error: type[ModerationError], shape: str = "") -> dict[str, Any]
     if not request.is_json:
         raise error("Send JSON (Content-Type: application/json).")
     try:
-        payload = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError as problem:
+        payload = parse_json(request.get_data(as_text=True) or "null")
+    except BadJSON as problem:
         raise error(f"The body is not valid JSON: {problem}.") from problem
     if not isinstance(payload, dict):
         raise error(f"The body must be a JSON object{': ' + shape if shape else ''}.")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
 
+from ..bodies import BadJSON, parse_json
 from ..clients import keyed_digest, network_key, normal_handle
 from ..extensions import limiter
 
@@ -27,7 +28,10 @@ def submitted_handle() -> str:
     """The handle this request posts, from JSON or the form; '' when there is none."""
     handle: object = None
     if request.is_json:
-        payload = request.get_json(silent=True)  # cached: the view reads it again
+        try:
+            payload = parse_json(request.get_data(as_text=True) or "null")
+        except BadJSON:
+            payload = None  # the view refuses it, after these limits counted it
         if isinstance(payload, dict):
             handle = payload.get("handle")
     else:

@@ -33,6 +33,22 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+# Ids are BIGINT-sized on every database: anything outside is no row's id.
+ROW_ID_MAX = 2**63 - 1
+
+
+def row_id(value: object) -> int | None:
+    """A row id from JSON (a whole number, not a bool or a float such as 608.9) or
+    from a form (digits); None when it is neither or out of range."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= ROW_ID_MAX:
+        return value
+    return None
+
+
 def body_problem(body: str, body_max: int) -> str:
     """What is wrong with a comment's cleaned text, or '' when nothing is."""
     if not body:
@@ -99,20 +115,10 @@ def check_comment(
             )
             email = None
 
-    parent_id = data.get("parent_id")
-    if parent_id in (None, ""):
-        parent_id = None
-    elif isinstance(parent_id, bool):
+    raw_parent = data.get("parent_id")
+    parent_id = None if raw_parent in (None, "") else row_id(raw_parent)
+    if raw_parent not in (None, "") and parent_id is None:
         errors.setdefault("parent_id", []).append(_("Must be a comment id."))
-        parent_id = None
-    else:
-        try:
-            parent_id = int(parent_id)
-        except (TypeError, ValueError):
-            parent_id = None
-        if parent_id is None or not 0 < parent_id < 2**63:
-            errors.setdefault("parent_id", []).append(_("Must be a comment id."))
-            parent_id = None
 
     if errors:
         first = next(iter(errors.values()))[0]
