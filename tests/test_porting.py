@@ -351,6 +351,59 @@ def test_wordpress_pending_is_held_and_spam_trash_pingbacks_skipped(
         assert reason == "pending in WordPress when exported"
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_every_wxr_namespace_wordpress_writes_is_read(
+    app, site, tmp_path, scheme, version
+):
+    text = WXR.format(comments=wxr_comment(1, "1")).replace(
+        "http://wordpress.org/export/1.2/", f"{scheme}://wordpress.org/export/{version}/"
+    )
+    path = write(tmp_path, "ns.xml", text)
+    result = invoke(app, "import", "wordpress", path, "--site", site)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 threads, 1 comments" in result.output
+
+
+def test_the_theme_unit_test_export_shape_imports(app, site, tmp_path):
+    """WordPress's theme-unit-test file: https namespaces, an excerpt namespace
+    that shares the WXR prefix, 7 posts with 29 importable comments and pingbacks."""
+    items = []
+    number = 0
+    for post in range(1, 8):
+        comments = []
+        for _ in range(5 if post == 7 else 4):
+            number += 1
+            comments.append(wxr_comment(number, "1"))
+        comments.append(wxr_comment(100 + post, "1", kind="pingback"))
+        items.append(f"""<item>
+      <title>Post {post}</title>
+      <link>https://wpthemetestdata.wordpress.com/post-{post}/</link>
+      <excerpt:encoded><![CDATA[]]></excerpt:encoded>
+      <wp:post_id>{post}</wp:post_id>
+      {"".join(comments)}
+    </item>""")
+    text = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"
+  xmlns:excerpt="https://wordpress.org/export/1.2/excerpt/"
+  xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:wfw="http://wellformedweb.org/CommentAPI/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns:wp="https://wordpress.org/export/1.2/">
+  <channel>
+    <title>Theme Unit Test Data</title>
+    <wp:wxr_version>1.2</wp:wxr_version>
+    {"".join(items)}
+  </channel>
+</rss>
+"""
+    path = write(tmp_path, "theme-unit-test.xml", text)
+    result = invoke(app, "import", "wordpress", path, "--site", site)
+    assert result.exit_code == 0, result.output
+    assert "imported 7 threads, 29 comments (7 skipped: pingback)" in result.output
+    assert (counts(app)["Thread"], counts(app)["Comment"]) == (7, 29)
+
+
 def test_unknown_site_is_refused_unless_created(app, tmp_path):
     result = invoke(app, "import", "disqus", DISQUS, "--site", "nope")
     assert result.exit_code == 2

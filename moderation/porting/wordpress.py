@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,8 +26,9 @@ from .common import (
 )
 
 SOURCE = "wordpress"
-# WXR 1.0 to 1.2 differ only in this namespace's version.
-WXR_PREFIX = "{http://wordpress.org/export/"
+# WXR 1.0 to 1.2 differ only in this namespace's version; newer WordPress writes
+# it with https. `excerpt:` shares the prefix (".../1.2/excerpt/") and is not it.
+WXR_NAMESPACE = re.compile(r"\{https?://wordpress\.org/export/1\.[0-2]/\}")
 NO_DATE = "0000-00-00 00:00:00"
 # comment_approved: "1" approved, "0" pending; the rest are not imported.
 SKIPPED = {"spam": "spam", "trash": "deleted", "post-trashed": "deleted"}
@@ -63,8 +65,9 @@ def parse(path: Path, timezone: str = "UTC") -> Export:
 
 def _wxr_namespace(root: Element) -> str | None:
     for element in root.iter():
-        if element.tag.startswith(WXR_PREFIX):
-            return element.tag[: element.tag.index("}") + 1]
+        found = WXR_NAMESPACE.match(element.tag)
+        if found:
+            return found.group(0)
     return None
 
 
