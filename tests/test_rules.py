@@ -277,6 +277,18 @@ def test_normalise_for_repeat_ignores_case_spacing_and_punctuation(
 
 
 @pytest.mark.parametrize(
+    "a, b", [("}", "😍"), ("!!!", "???"), ("😍", "👍"), ("+1", "-1"), ("...", "")]
+)
+def test_bodies_without_letters_keep_their_own_text(a: str, b: str) -> None:
+    # Punctuation is ignored only next to words: "}" is not "😍" repeated.
+    assert normalise_for_repeat(a) != normalise_for_repeat(b)
+
+
+def test_the_same_emoji_twice_is_still_a_repeat() -> None:
+    assert normalise_for_repeat("😍") == normalise_for_repeat(" 😍\n")
+
+
+@pytest.mark.parametrize(
     "body",
     [
         "THIS IS AN OUTRAGE AND EVERYONE RESPONSIBLE SHOULD RESIGN TODAY!!!",

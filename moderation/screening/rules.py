@@ -642,6 +642,13 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalise_for_repeat(body: str) -> str:
-    """The body as the repeat rule compares it: casefolded, punctuation ignored."""
+    """The body as the repeat rule compares it: casefolded, punctuation ignored.
+
+    A body without letters ("}", "😍", "+1") keeps its symbols, spacing aside:
+    ignoring them would make every such body a repeat of every other.
+    """
     text = unicodedata.normalize("NFKC", body).casefold()
-    return _NOT_WORD.sub(" ", text).strip()
+    words = " ".join(_NOT_WORD.sub(" ", text).split())
+    if any(character.isalpha() for character in words):
+        return words
+    return " ".join(text.split())
