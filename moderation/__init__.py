@@ -56,7 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from . import commands, errorhandlers, security
+    from . import commands, errorhandlers, links, security
     from .admin.views import account as account_bp
     from .admin.views import bp as admin_bp
     from .api.moderation import bp as modapi_bp
@@ -87,6 +87,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(modapi_bp)  # bearer tokens only: no cookie is read or set
     errorhandlers.register(app)
     security.register(app)
+    links.register(app)
     commands.register(app)
     _install_screener(app)
     if app.config["IN_PROCESS_WORKER"]:

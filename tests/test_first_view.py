@@ -129,9 +129,11 @@ def test_unknown_thread_without_an_origin_stays_404(client, app, site):
         ("k" * 201, {}, "key"),
         ("story", {"url": PAGE + "/" + "a" * 2000}, "url"),
         ("story", {"url": "javascript:alert(1)"}, "url"),
+        ("story", {"url": "http:no-host"}, "url"),
+        ("story", {"url": "https://news.example/a\tb"}, "url"),
         ("story", {"title": "t" * 301}, "title"),
     ],
-    ids=["key", "url-length", "url-scheme", "title"],
+    ids=["key", "url-length", "url-scheme", "url-no-host", "url-control", "title"],
 )
 def test_overlong_or_bad_parameters_are_refused(client, app, site, key, params, field):
     response = client.get(

@@ -221,7 +221,45 @@ def test_entity_declarations_are_refused(app, site, tmp_path):
     )
     result = invoke(app, "import", "disqus", bomb, "--site", site)
     assert result.exit_code != 0
-    assert "never expands" in result.output
+    assert "never reads or expands" in result.output
+    assert counts(app)["Thread"] == 0
+
+
+DANGEROUS_LINKS = [
+    "javascript:alert(document.domain)",
+    "JaVaScRiPt&#9;:alert(4)",
+    "data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;",
+]
+
+
+@pytest.mark.parametrize("link", DANGEROUS_LINKS)
+@pytest.mark.parametrize(
+    "kind, fixture, original",
+    [
+        ("disqus", DISQUS, "<link>http://example.org/</link>"),
+        ("wordpress", WORDPRESS, "<link>http://example.tld/2014/test/</link>"),
+    ],
+)
+def test_an_export_with_a_dangerous_link_is_refused_whole(
+    app, site, tmp_path, link, kind, fixture, original
+):
+    text = fixture.read_text(encoding="utf-8")
+    assert original in text
+    path = write(tmp_path, "hostile.xml", text.replace(original, f"<link>{link}</link>"))
+    result = invoke(app, "import", kind, path, "--site", site)
+    assert result.exit_code != 0
+    assert "not an http or https URL" in result.output
+    assert counts(app)["Thread"] == 0 and counts(app)["Comment"] == 0
+
+
+def test_an_external_dtd_is_refused(app, site, tmp_path):
+    text = DISQUS.read_text(encoding="utf-8").replace(
+        "<disqus ", '<!DOCTYPE disqus SYSTEM "http://attacker.example/x.dtd">\n<disqus ', 1
+    )
+    path = write(tmp_path, "dtd.xml", text)
+    result = invoke(app, "import", "disqus", path, "--site", site)
+    assert result.exit_code != 0
+    assert "DTD" in result.output
     assert counts(app)["Thread"] == 0
 
 

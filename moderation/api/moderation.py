@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from ..clients import network_key
 from ..errors import InvalidInput, ModerationError, NotFound, Unauthorized
 from ..extensions import db, limiter
+from ..links import web_url
 from ..models import Ban, BanKind, Comment, CommentStatus, Moderator, Site
 from ..services.access import require_site
 from ..services.api_tokens import authenticate
@@ -133,7 +134,7 @@ def comment_json(comment: Comment) -> dict[str, Any]:
             "id": comment.thread.id,
             "key": comment.thread.key,
             "title": comment.thread.title,
-            "url": comment.thread.url,
+            "url": web_url(comment.thread.url) or "",
         },
         "handle": comment.handle,
         # Moderators see it in the UI; the API gives it to the same people.

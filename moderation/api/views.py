@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from ..clients import network_key
 from ..errors import InvalidInput
 from ..extensions import db
+from ..links import web_url
 from ..models import Comment, CommentStatus, Thread
 from ..origins import check_origin, is_browser
 from ..reader import cache as readcache
@@ -60,7 +61,7 @@ def thread(site: str, key: str) -> ResponseReturnValue:
         site=found.site.slug,
         key=found.key,
         title=found.title,
-        url=found.url,
+        url=web_url(found.url) or "",
         open=found.is_open,
         embed_url=url_for(
             "embed.thread_page", site=found.site.slug, key=found.key, _external=True

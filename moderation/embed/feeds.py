@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
+from ..links import web_url
 from ..models import Comment, CommentStatus, Site, Thread
 from ..services.comments import get_site, get_thread
 
@@ -44,7 +45,7 @@ def thread_feed(site: str, key: str) -> Response:
         thread.site,
         feed_id=_tag(thread.site, f"thread/{thread.id}"),
         title=f"Comments: {thread.title or thread.key}",
-        alternate=thread.url or _embed_url(thread),
+        alternate=web_url(thread.url) or _embed_url(thread),
         comments=comments,
     )
     return _atom(feed)
@@ -79,7 +80,7 @@ def _embed_url(thread: Thread) -> str:
 def comment_link(comment: Comment) -> str:
     """Where a comment is read: the article's own page when the thread has one."""
     anchor = f"#comment-{comment.id}"
-    return (comment.thread.url or _embed_url(comment.thread)) + anchor
+    return (web_url(comment.thread.url) or _embed_url(comment.thread)) + anchor
 
 
 def _feed(

@@ -24,10 +24,12 @@ from defusedxml.ElementTree import parse as parse_xml
 from slugify import slugify
 
 from ..extensions import db
+from ..links import web_url
 from ..models import (
     EMAIL_MAX,
     HANDLE_MAX,
     THREAD_KEY_MAX,
+    THREAD_URL_MAX,
     Comment,
     CommentStatus,
     Decision,
@@ -125,13 +127,13 @@ class ImportResult:
 def load_xml(path: Path) -> Element:
     """The root element of an export; entities, DTDs and bad XML are refused."""
     try:
-        return parse_xml(path).getroot()
+        return parse_xml(path, forbid_dtd=True).getroot()
     except ParseError as error:
         raise ImportFailed(f"{path.name} is not well-formed XML: {error}") from error
     except DefusedXmlException as error:
         raise ImportFailed(
-            f"{path.name} declares entities or external references, which an "
-            f"import never expands ({type(error).__name__})"
+            f"{path.name} declares a DTD, entities or external references, which an "
+            f"import never reads or expands ({type(error).__name__})"
         ) from error
     except (OSError, UnicodeDecodeError) as error:
         raise ImportFailed(f"cannot read {path.name}: {error}") from error
@@ -178,6 +180,19 @@ def clean_email(value: str) -> str | None:
     if not email or "@" not in email or len(email) > EMAIL_MAX or " " in email:
         return None
     return email
+
+
+def thread_url(link: str, where: str) -> str:
+    """A thread's link as stored: '' when it has none, else an http(s) URL cut to
+    the column. Any other link (javascript:, data:) fails the whole import."""
+    if not link:
+        return ""
+    url = web_url(link)
+    if url is None:
+        raise ImportFailed(
+            f"{where} links to {link[:80]!r}, which is not an http or https URL"
+        )
+    return clip(url, THREAD_URL_MAX)
 
 
 def clip(value: str, limit: int) -> str:

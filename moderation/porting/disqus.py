@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ..models import THREAD_TITLE_MAX, THREAD_URL_MAX, CommentStatus
+from ..models import THREAD_TITLE_MAX, CommentStatus
 from .common import (
     CommentRecord,
     Export,
@@ -20,6 +20,7 @@ from .common import (
     load_xml,
     text_of,
     thread_key,
+    thread_url,
 )
 
 SOURCE = "disqus"
@@ -57,7 +58,7 @@ def _thread(element: Element, ns: str, number: int) -> ThreadRecord | None:
     return ThreadRecord(
         source_id=source_id,
         key=thread_key(identifier, link),
-        url=clip(link, THREAD_URL_MAX),
+        url=thread_url(link, f"thread {source_id}"),
         title=clip(text_of(element, f"{ns}title"), THREAD_TITLE_MAX),
     )
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from ..models import THREAD_TITLE_MAX, THREAD_URL_MAX, CommentStatus
+from ..models import THREAD_TITLE_MAX, CommentStatus
 from .common import (
     CommentRecord,
     Export,
@@ -23,6 +23,7 @@ from .common import (
     load_xml,
     text_of,
     thread_key,
+    thread_url,
 )
 
 SOURCE = "wordpress"
@@ -82,7 +83,7 @@ def _thread(item: Element, wp: str, number: int) -> ThreadRecord:
     return ThreadRecord(
         source_id=str(number),
         key=thread_key(identifier, link),
-        url=clip(link, THREAD_URL_MAX),
+        url=thread_url(link, f"item #{number}"),
         title=clip(text_of(item, "title"), THREAD_TITLE_MAX),
     )
 

@@ -23,6 +23,7 @@ from werkzeug.datastructures import Headers
 
 from ..errors import ForbiddenOrigin, InvalidInput, NotFound
 from ..extensions import db
+from ..links import web_url
 from ..models import THREAD_KEY_MAX, THREAD_TITLE_MAX, THREAD_URL_MAX, Site, Thread
 from ..origins import origin_of
 from ..services.comments import get_site
@@ -80,7 +81,7 @@ def check_page(key: str, args: Mapping[str, str]) -> tuple[str, str]:
         errors["url"] = [
             _("The page URL can be at most %(n)d characters.", n=THREAD_URL_MAX)
         ]
-    elif url and (url != clean_text(url) or not url.startswith(("https:", "http:"))):
+    elif url and (url != clean_text(url) or web_url(url) != url):
         errors["url"] = [_("The page URL must be an http or https address.")]
     title = " ".join(clean_text(args.get("title", "")).split())
     if len(title) > THREAD_TITLE_MAX:
