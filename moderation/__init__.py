@@ -115,6 +115,13 @@ def _fill_defaults(app: Flask) -> None:
         app.config["SECRET_KEY"] = load_secret_key(instance)
     if not app.config.get("MODEL_DIR"):
         app.config["MODEL_DIR"] = str(instance / "models")
+    https = str(app.config["PUBLIC_URL"]).lower().startswith("https://")
+    for prefix, name in (("SESSION", "session"), ("REMEMBER", "remember_token")):
+        if app.config[f"{prefix}_COOKIE_SECURE"] is None:
+            app.config[f"{prefix}_COOKIE_SECURE"] = https
+            if https:
+                # Secure, Path=/ and no Domain: the browser keeps it to this host.
+                app.config[f"{prefix}_COOKIE_NAME"] = f"__Host-{name}"
 
 
 def _select_locale() -> str:

@@ -126,7 +126,12 @@ class Defaults:
     # every refresh: counts walk an index up to this many rows, then say "10,000+".
     QUEUE_COUNT_CAP = 10_000
 
-    # Moderator session cookie: first-party only.
+    # Moderator session cookie: first-party only. When PUBLIC_URL is https, the
+    # session and remember-me cookies are Secure and named __Host-… (bound to
+    # this host and path /, never sent in clear); set SESSION_COOKIE_SECURE or
+    # REMEMBER_COOKIE_SECURE to true or false to decide otherwise.
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

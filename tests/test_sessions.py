@@ -213,3 +213,38 @@ def test_deactivated_moderator_is_logged_out_and_cannot_log_in(app, alice):
         set_active(moderator, False, by=None, actor="test")
     assert not _logged_in(client)
     assert _attempt(app.test_client(), "alice@example.com", PASSWORD) == 401
+
+
+@pytest.mark.parametrize(
+    "public_url, secure",
+    [("https://comments.example.com", True), ("http://127.0.0.1:8000", False)],
+)
+def test_moderator_cookies_are_secure_when_the_public_url_is_https(
+    make_app, public_url, secure
+):
+    app = make_app(PUBLIC_URL=public_url)
+    add_moderator(app, "carol@example.com")
+    response = app.test_client().post(
+        "/mod/login",
+        data={"email": "carol@example.com", "password": PASSWORD, "remember": "y"},
+        base_url=public_url,
+    )
+    assert response.status_code == 302
+    cookies = response.headers.getlist("Set-Cookie")
+    session = [c for c in cookies if "session=" in c]
+    assert session, cookies
+    for cookie in session:
+        assert ("; Secure" in cookie) is secure
+        assert cookie.startswith("__Host-session=") is secure
+        assert "; HttpOnly" in cookie and "; Path=/" in cookie
+        assert "Domain=" not in cookie  # __Host- forbids it; none is wanted anyway
+
+
+def test_a_secure_session_cookie_logs_in_over_https(make_app):
+    app = make_app(PUBLIC_URL="https://comments.example.com")
+    add_moderator(app, "dan@example.com")
+    client = app.test_client()
+    https = "https://comments.example.com"
+    login = {"email": "dan@example.com", "password": PASSWORD}
+    assert client.post("/mod/login", data=login, base_url=https).status_code == 302
+    assert client.get("/mod/", base_url=https).status_code == 200
