@@ -54,7 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     readcache.init_app(app)
     with app.app_context():
-        _tune_sqlite(db.engine)
+        _tune_sqlite(db.engine, app)
 
     from . import commands, errorhandlers, links, security
     from .admin.views import account as account_bp
@@ -137,7 +137,7 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
-def _tune_sqlite(engine: sa.Engine) -> None:
+def _tune_sqlite(engine: sa.Engine, app: Flask) -> None:
     """WAL and a busy timeout let several processes share one SQLite file."""
     if engine.dialect.name != "sqlite":
         return
@@ -146,7 +146,9 @@ def _tune_sqlite(engine: sa.Engine) -> None:
     def _pragmas(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # Read at each new connection, so a changed setting reaches new ones.
+        timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        cursor.execute(f"PRAGMA busy_timeout={timeout}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -57,6 +57,12 @@ class Defaults:
     # legitimate bodies are sites' word lists in the settings form.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # How long a SQLite write waits for another process's write before giving up;
+    # past it the request answers 503 with Retry-After (errorhandlers.py).
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    # Seconds a client is asked to wait when the database is busy or out of reach.
+    DATABASE_RETRY_AFTER = 5
+
     # Reader form: how long a form token stays valid, and the shape limits.
     FORM_TOKEN_MAX_AGE = 6 * 3600
     BODY_MAX_LENGTH = 5000

@@ -17,12 +17,14 @@ from flask import (
     request,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .errors import InvalidInput, ModerationError
-from .extensions import limiter
+from .extensions import db, limiter
 from .origins import framed_by_site
 from .services.comments import get_thread
 
@@ -112,16 +114,87 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = (error.name or "error").lower().replace(" ", "_")
-        return _respond(
-            error.code or HTTPStatus.INTERNAL_SERVER_ERROR,
-            code,
-            error.description or error.name,
+        response = make_response(
+            _respond(
+                error.code or HTTPStatus.INTERNAL_SERVER_ERROR,
+                code,
+                error.description or error.name,
+            )
         )
+        # The exception's own headers: Allow on a 405, WWW-Authenticate on a 401.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
+        if database_unavailable(error):
+            return _database_busy(error)
         logger.exception("unhandled error on %s %s", request.method, request.path)
-        return _respond(500, "internal", "Something went wrong on our side.")
+        return _respond(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side.",
+        )
+
+
+# SQLite's words for another writer holding the file, or the file out of reach.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "unable to open")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True for a database that is busy or out of reach: a retry may succeed.
+
+    SQLite past its busy timeout says "database is locked"; PostgreSQL's
+    connection failures, lock and statement timeouts are psycopg's
+    OperationalError. Other errors (a missing table, a bad query) are bugs, not
+    busy databases, and stay 500s.
+    """
+    if isinstance(error, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if type(error.orig).__module__.startswith("psycopg"):
+        return True
+    return any(words in str(error.orig).lower() for words in _SQLITE_BUSY)
+
+
+def _database_busy(error: BaseException) -> Response:
+    """503 with Retry-After; inside the iframe, a page the site may frame.
+
+    Nothing half-done stays: the session is rolled back. A post that was
+    committed before the failure is not stored twice when the reader sends it
+    again: its idempotency key finds it.
+    """
+    logger.warning(
+        "database busy or unreachable on %s %s: %s", request.method, request.path, error
+    )
+    db.session.rollback()
+    seconds = int(current_app.config["DATABASE_RETRY_AFTER"])
+    message = _("The comments are busy right now; please try again in a few seconds.")
+    if (request.blueprint or "").startswith("embed") and not wants_json():
+        html = render_template(
+            "errors/error.html",
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            message=message,
+            back=request.path,
+        )
+        response = make_response(html, HTTPStatus.SERVICE_UNAVAILABLE)
+        _let_embed_frame(response)
+    else:
+        response = make_response(
+            _respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "database_busy",
+                message,
+                retry_after=seconds,
+            )
+        )
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _retry_after() -> int:
@@ -144,4 +217,7 @@ def _let_embed_frame(response: Response) -> None:
         thread = get_thread(str(args.get("site", "")), str(args.get("key", "")))
     except ModerationError:
         return  # no such thread: the default, unframed policy stands
+    except sa_exc.SQLAlchemyError:
+        db.session.rollback()
+        return  # the database is out of reach: the default policy stands
     framed_by_site(response, thread.site)

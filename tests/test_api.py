@@ -224,3 +224,83 @@ def test_a_body_over_the_request_limit_is_413_at_once(client, demo, app):
     response = _raw_post(client, demo.api, '{"body": "' + "x" * limit + '"}')
     assert response.status_code == 413
     assert "too large" in response.get_json()["message"].lower()
+
+
+# A busy or unreachable database: 503 with Retry-After, never a 500 ----------------
+
+
+@pytest.fixture
+def sqlite_lock(app):
+    """Take SQLite's write lock from another connection, as a long write would;
+    returns a function that releases it."""
+    import sqlite3
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("SQLite's write lock; PostgreSQL waits on row locks instead")
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = 100
+    with app.app_context():
+        from moderation.extensions import db
+
+        db.engine.dispose()  # new connections take the short timeout
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        if holder.in_transaction:
+            holder.execute("ROLLBACK")
+
+    yield release
+    release()
+    holder.close()
+
+
+def _stored(app) -> int:
+    import sqlalchemy as sa
+
+    from moderation.extensions import db
+    from moderation.models import Comment
+
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+
+
+def test_a_locked_database_answers_503_and_stores_nothing(
+    app, client, demo, sqlite_lock
+):
+    before = _stored(app)
+    response = client.post(demo.api, json={"handle": "Ann", "body": "Busy?"})
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert 0 < int(response.headers["Retry-After"]) <= 30
+    assert "try again" in response.get_json()["message"]
+    page = client.get(demo.embed)
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    framed = client.post(
+        demo.embed,
+        data={"handle": "Ann", "body": "Busy here?", "token": token},
+        headers=BROWSER_POST,
+    )
+    assert framed.status_code == 503
+    assert "try again" in framed.text
+    assert "frame-ancestors 'none'" not in framed.headers["Content-Security-Policy"]
+    sqlite_lock()
+    assert _stored(app) == before
+    again = client.post(demo.api, json={"handle": "Ann", "body": "Busy?"})
+    assert again.status_code == 201
+
+
+def test_an_unreachable_database_answers_503(make_app):
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        IN_PROCESS_WORKER=False,
+    )
+    response = app.test_client().get("/api/v1/sites/demo/threads/x/comments")
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+
+
+def test_405_keeps_its_allow_header(client, demo):
+    response = client.delete(demo.api)
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+    assert response.get_json()["error"] == "method_not_allowed"
