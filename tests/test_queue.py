@@ -164,6 +164,33 @@ def test_held_queue_is_oldest_first_with_thread_scores_and_classifier(
     assert '<span class="count" data-count="held">2</span>' in page
 
 
+def test_comments_still_being_checked_have_a_tab_with_their_age(
+    app, moderator_client, demo
+):
+    """A comment left `received` (workers down, or a crash) is not invisible."""
+    with app.app_context():
+        thread = db.session.get(Thread, demo.id)
+        db.session.add(
+            Comment(
+                thread=thread,
+                handle="Waiting",
+                body="Stuck before screening.",
+                html="<p>Stuck before screening.</p>",
+                fingerprint=fingerprint("Stuck before screening."),
+                status=CommentStatus.RECEIVED,
+                created_at=utcnow() - timedelta(minutes=6),
+            )
+        )
+        db.session.commit()
+    page = moderator_client.get("/mod/?queue=checking").text
+    assert "Being checked" in page
+    assert '<span class="count" data-count="checking">1</span>' in page
+    item = page[page.index("Stuck before screening.") - 2500 :]
+    assert "waiting" in item and "6 min" in page
+    assert "Not screened yet" in page
+    assert 'value="approve"' not in page  # nothing to decide before the screen
+
+
 def test_matched_words_are_highlighted(client, moderator_client, demo):
     response = post_from_iframe(
         client, demo.embed, body="What a load of bullshit, honestly."
@@ -308,6 +335,7 @@ def test_each_queue_lists_its_own_comments_with_counts(app, moderator_client, de
         "reported": 1,
         "approved": 6,
         "rejected": 1,
+        "checking": 0,
         "all": 8,
     }
     assert '<span class="count" data-count="approved">6</span>' in pages["held"]

@@ -318,3 +318,54 @@ def test_posts_during_a_workers_death_are_none_lost(external, demo, tmp_path):
     decisions = screen_decisions(external)
     assert all(decisions.get(comment_id) == 1 for comment_id in stored)
     assert count_received(external) == 0
+
+
+# `make run` after a crash: the service drains what waits, with no reader posting --
+
+LEFT_RECEIVED = """
+import sys
+import sqlalchemy as sa
+from moderation import create_app
+from moderation.extensions import db
+from moderation.models import Comment, CommentStatus, Thread
+from moderation.services.comments import fingerprint
+
+app = create_app({"IN_PROCESS_WORKER": False, "CLASSIFIER_PRELOAD": False})
+with app.app_context():
+    thread = db.session.scalar(sa.select(Thread).filter_by(key="seed-article"))
+    body = sys.argv[1]
+    db.session.add(Comment(thread=thread, handle="Left", body=body, html=body,
+                           fingerprint=fingerprint(body),
+                           status=CommentStatus.RECEIVED))
+    db.session.commit()
+"""
+
+
+@pytest.mark.slow
+def test_a_started_service_screens_comments_left_received_without_a_post(tmp_path):
+    import json
+    import urllib.request
+
+    from live_server import PROJECT_ROOT, live_server, service_environment
+
+    body = "Left behind by a crash, and a fair point."
+    with live_server(tmp_path) as server:
+        env = service_environment(tmp_path, server.url)
+        subprocess.run(
+            [sys.executable, "-c", LEFT_RECEIVED, body],
+            cwd=PROJECT_ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        api = f"{server.url}/api/v1/sites/demo/threads/seed-article/comments?limit=200"
+        deadline = time.monotonic() + 60
+        shown = []
+        while time.monotonic() < deadline:
+            # Reads only: nothing here wakes a worker the way a post would.
+            with urllib.request.urlopen(api, timeout=5) as response:
+                shown = [c["handle"] for c in json.load(response)["comments"]]
+            if "Left" in shown:
+                break
+            time.sleep(0.5)
+    assert "Left" in shown, (server.log.read_text())[-2000:]

@@ -63,6 +63,8 @@ QUEUES: dict[str, Queue] = {
             reported_only=True,
         ),
         Queue("approved", "Approved", (CommentStatus.PUBLISHED,)),
+        # Stored, not yet screened: normally seconds; older means workers are down.
+        Queue("checking", "Being checked", (CommentStatus.RECEIVED,)),
         Queue("rejected", "Rejected", (CommentStatus.REJECTED,)),
         Queue(
             "all",

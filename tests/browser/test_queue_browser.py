@@ -202,6 +202,7 @@ def test_live_counts_come_from_the_json_endpoint(browser, server: LiveServer):
             "reported",
             "approved",
             "rejected",
+            "checking",
             "all",
         }
         shown = page.locator('[data-count="approved"]').first.inner_text()
