@@ -49,8 +49,12 @@ def _respond(
 
 def rate_limited(error: RateLimitExceeded) -> ResponseReturnValue:
     """429 with Retry-After: JSON, or a page the site may frame inside the iframe."""
-    seconds = _retry_after()
     reason = error.description if error.limit.error_message else "Too many requests"
+    return too_many_requests(reason, _retry_after())
+
+
+def too_many_requests(reason: str, seconds: int) -> Response:
+    """429 saying `reason` and when to try again, with Retry-After."""
     unit = "second" if seconds == 1 else "seconds"
     message = f"{reason}; try again in {seconds} {unit}."
     if (request.blueprint or "").startswith("embed") and not wants_json():

@@ -438,6 +438,35 @@ class Handle(db.Model):  # type: ignore[name-defined]
     site: Mapped[Site] = relationship()
 
 
+class ModeratorSession(db.Model):  # type: ignore[name-defined]
+    """One login of a moderator. The session cookie carries its token; logging
+    out deletes the row, so a copy of the cookie opens nothing afterwards."""
+
+    __tablename__ = "moderator_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("moderators.id"), index=True
+    )
+    # SHA-256 of the token: the database never holds a usable cookie.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(db.Model):  # type: ignore[name-defined]
+    """A failed login for one account, where every web process counts it."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        sa.Index("ix_login_failures_account_failed", "account_key", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A keyed hash of the email (clients.keyed_digest): no address is stored.
+    account_key: Mapped[str] = mapped_column(sa.String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(db.Model):  # type: ignore[name-defined]
     """Who did what, when, with the state before and after: decisions, bans,
     settings, roles. Append-only."""

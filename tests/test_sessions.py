@@ -71,6 +71,47 @@ def test_failures_for_one_account_are_limited_across_networks(app, alice):
     assert int(response.headers["Retry-After"]) > 60  # a 15-minute window
 
 
+ANOTHER_PROCESS = """
+import sys
+from moderation import create_app
+app = create_app({
+    "SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "test secret",
+    "INSTANCE_PATH": sys.argv[2], "IN_PROCESS_WORKER": False,
+    "CLASSIFIER": "profanity-check", "CLASSIFIER_PRELOAD": False,
+    "RATELIMIT_LOGIN_ACCOUNT": "3 per 15 minutes", "WTF_CSRF_ENABLED": False,
+})
+response = app.test_client().post(
+    "/mod/login", data={"email": "alice@example.com", "password": sys.argv[3]}
+)
+print(response.status_code)
+"""
+
+
+def test_failures_count_in_every_process(app, alice, tmp_path):
+    """Each gunicorn process has its own memory: the brake must not live there."""
+    import subprocess
+    import sys
+
+    client = _client_at(app, "192.0.2.1")
+    for _ in range(3):
+        assert _attempt(client, "alice@example.com", "wrong guess") == 401
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ANOTHER_PROCESS,
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            str(tmp_path / "other"),
+            PASSWORD,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "429"
+
+
 def test_account_limit_leaves_other_accounts_alone(app, alice):
     add_moderator(app, "bob@example.com")
     client = _client_at(app, "192.0.2.1")
@@ -118,6 +159,17 @@ def test_logout_ends_this_session_only(app, alice):
     first.post("/mod/logout")
     assert not _logged_in(first)
     assert _logged_in(second)
+
+
+def test_a_plain_logout_ends_the_session_on_the_server(app, alice):
+    """A copy of the cookie taken before logging out opens nothing afterwards."""
+    first, second = login(app, "alice@example.com"), login(app, "alice@example.com")
+    stolen = first.get_cookie("session").value
+    first.post("/mod/logout")
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    assert not _logged_in(replay)
+    assert _logged_in(second)  # the other session lives on
 
 
 def test_logout_everywhere_ends_every_session_and_old_cookies(app, alice):

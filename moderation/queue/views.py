@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
+from ..errorhandlers import too_many_requests
 from ..errors import InvalidInput, InvalidTransition, NotFound
 from ..extensions import db, limiter, login_manager
 from ..models import Comment, CommentStatus, Decision, Moderator, Site, utcnow
@@ -35,6 +36,7 @@ from ..services.review_queues import (
     neighbour,
     queue_page,
 )
+from . import logins
 from .forms import (
     REJECT_REASONS,
     BulkForm,
@@ -44,7 +46,7 @@ from .forms import (
     UndoForm,
 )
 from .highlight import highlight
-from .logins import account_limit
+from .logins import login_email
 
 bp = Blueprint("queue", __name__, url_prefix="/mod")
 
@@ -65,6 +67,8 @@ def load_moderator(moderator_id: str) -> Moderator | None:
         return None
     if moderator is None or not token or token != moderator.session_token:
         return None  # logged out elsewhere, or the password changed
+    if not logins.session_is_open(moderator):
+        return None  # this session was logged out (a copy of its cookie)
     return moderator
 
 
@@ -92,9 +96,10 @@ def helpers() -> dict[str, object]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@account_limit  # failures per account, whatever the network (queue/logins.py)
 def login() -> ResponseReturnValue:
-    """Log a moderator in."""
+    """Log a moderator in; failures per account are braked (queue/logins.py)."""
+    if request.method == "POST" and (wait := logins.seconds_blocked(login_email())):
+        return too_many_requests(logins.TOO_MANY_FAILURES, wait)
     form = LoginForm()
     if form.validate_on_submit():
         moderator = db.session.scalar(
@@ -106,7 +111,9 @@ def login() -> ResponseReturnValue:
             and moderator.check_password(form.password.data)
         ):
             login_user(moderator)
+            logins.open_session(moderator)
             return redirect(url_for("queue.index"))
+        logins.record_failure(login_email())
         flash("That email and password do not match an active moderator.", "error")
         return render_template("queue/login.html", form=form), HTTPStatus.UNAUTHORIZED
     status = HTTPStatus.BAD_REQUEST if request.method == "POST" else HTTPStatus.OK
@@ -117,11 +124,14 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     """End this session; with `everywhere`, every session of this moderator."""
-    if request.form.get("everywhere"):
+    everywhere = bool(request.form.get("everywhere"))
+    if everywhere:
         # A new session token: every cookie signed with the old one stops working.
         current_user.end_sessions()
         db.session.commit()
         flash("You are logged out everywhere.", "ok")
+    # The session's row goes too: a copy of this cookie opens nothing now.
+    logins.close_session(everywhere, current_user._get_current_object())
     logout_user()
     return redirect(url_for("queue.login"))
 
