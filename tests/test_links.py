@@ -50,11 +50,10 @@ def test_a_stored_dangerous_link_is_never_written_out(app, client, demo, moderat
     """A thread URL stored before these checks (or by any other way in) is dropped
     at output: the permalinks, the Atom feed, the moderator's page, the API."""
     import sqlalchemy as sa
+    from support import MODERATOR_PASSWORD
 
     from moderation.extensions import db
     from moderation.models import Comment, Moderator, Role, Thread
-
-    from support import MODERATOR_PASSWORD
 
     with app.app_context():
         thread = db.session.get(Thread, demo.id)

@@ -245,7 +245,9 @@ def test_an_export_with_a_dangerous_link_is_refused_whole(
 ):
     text = fixture.read_text(encoding="utf-8")
     assert original in text
-    path = write(tmp_path, "hostile.xml", text.replace(original, f"<link>{link}</link>"))
+    path = write(
+        tmp_path, "hostile.xml", text.replace(original, f"<link>{link}</link>")
+    )
     result = invoke(app, "import", kind, path, "--site", site)
     assert result.exit_code != 0
     assert "not an http or https URL" in result.output
@@ -254,7 +256,9 @@ def test_an_export_with_a_dangerous_link_is_refused_whole(
 
 def test_an_external_dtd_is_refused(app, site, tmp_path):
     text = DISQUS.read_text(encoding="utf-8").replace(
-        "<disqus ", '<!DOCTYPE disqus SYSTEM "http://attacker.example/x.dtd">\n<disqus ', 1
+        "<disqus ",
+        '<!DOCTYPE disqus SYSTEM "http://attacker.example/x.dtd">\n<disqus ',
+        1,
     )
     path = write(tmp_path, "dtd.xml", text)
     result = invoke(app, "import", "disqus", path, "--site", site)
@@ -395,7 +399,8 @@ def test_every_wxr_namespace_wordpress_writes_is_read(
     app, site, tmp_path, scheme, version
 ):
     text = WXR.format(comments=wxr_comment(1, "1")).replace(
-        "http://wordpress.org/export/1.2/", f"{scheme}://wordpress.org/export/{version}/"
+        "http://wordpress.org/export/1.2/",
+        f"{scheme}://wordpress.org/export/{version}/",
     )
     path = write(tmp_path, "ns.xml", text)
     result = invoke(app, "import", "wordpress", path, "--site", site)

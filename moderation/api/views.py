@@ -28,7 +28,7 @@ from ..services.comments import (
 )
 from ..services.reports import check_report, report_comment, report_limits, reportable
 from ..services.shapes import check_comment
-from ..services.threads import comment_json, read_page, read_view
+from ..services.threads import BadReadParameter, comment_json, read_page, read_view
 from ..signing import form_idempotency_key, issue_receipt, issue_token, read_token
 from .payloads import json_object
 
@@ -87,6 +87,12 @@ def comments(site: str, key: str) -> ResponseReturnValue:
         config["THREAD_PAGE_MAX"],
         strict=True,
     )
+    lang = request.args.get("lang")
+    if lang is not None and lang not in config["LANGUAGES"]:
+        # The document's enum: an API client asking for another is told so.
+        raise BadReadParameter(
+            f"'lang' is one of {', '.join(config['LANGUAGES'])}, not {lang[:20]!r}."
+        )
     ref = readcache.lookup(site, key)
     if ref is None:
         get_thread(site, key)  # raises NotFound with the usual message
