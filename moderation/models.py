@@ -95,6 +95,11 @@ class Site(db.Model):  # type: ignore[name-defined]
     trust_after: Mapped[int] = mapped_column(default=5, server_default="5")
     # Minutes a reader may edit or delete their own comment, proven by its receipt.
     edit_window_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # A reader's erasure request: "redact" keeps their comments in place as
+    # "[removed]" (replies keep their context), "delete" removes them from view.
+    erasure_mode: Mapped[str] = mapped_column(
+        sa.String(16), default="redact", server_default="redact"
+    )
     # Surge guard: a thread with more than surge_max_comments new comments, or a
     # held share above surge_held_rate (of at least 10), in surge_window_minutes
     # switches itself to pre-moderation until a moderator switches it back.

@@ -1,4 +1,4 @@
-"""Server-side moderator sessions, and login failures every process counts.
+"""Server-side moderator sessions, login failures every process counts, erasure mode.
 
 Revision ID: 0006
 Revises: 0005
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('erasure_mode', sa.String(length=16), server_default='redact', nullable=False))
     op.create_table(
         'moderator_sessions',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -46,3 +48,5 @@ def downgrade():
     with op.batch_alter_table('moderator_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_moderator_sessions_moderator_id'))
     op.drop_table('moderator_sessions')
+    with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.drop_column('erasure_mode')

@@ -1,18 +1,25 @@
-"""Commands: `flask moderation create-moderator`, `flask create-api-token`."""
+"""Commands: `flask moderation create-moderator`, `flask create-api-token`, and a
+reader's data: `flask export-reader`, `flask erase-reader`."""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
 from ..commands.screen import moderation_group
-from ..errors import InvalidInput, InvalidTransition
+from ..errors import InvalidInput, InvalidTransition, ModerationError
 from ..extensions import db
 from ..models import Role
 from ..services.api_tokens import create_token
+from ..services.comments import get_site
+from ..services.erasure import Reader, erase_reader, export_reader
 from . import staff
 
 ACTOR = "cli"  # who the audit log names for changes made from the shell
@@ -21,6 +28,8 @@ ACTOR = "cli"  # who the audit log names for changes made from the shell
 def register(app: Flask) -> None:
     """Attach the top-level commands (the group's are attached at import)."""
     app.cli.add_command(create_api_token)
+    app.cli.add_command(export_reader_command)
+    app.cli.add_command(erase_reader_command)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -120,3 +129,99 @@ def create_api_token(email: str, name: str) -> None:
         err=True,
     )
     click.echo(token)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reader_options(command: F) -> F:
+    """--email, --handle, --receipt and --site: who the reader is, where."""
+    for option in reversed(
+        [
+            click.option("--email", default=None, help="The email they gave."),
+            click.option("--handle", default=None, help="The handle they post under."),
+            click.option("--receipt", default=None, help="A comment's receipt."),
+            click.option("--site", default=None, metavar="SLUG", help="One site only."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _reader(email: str | None, handle: str | None, receipt: str | None) -> Reader:
+    if not (email or handle or receipt):
+        raise click.UsageError("Name the reader: --email, --handle or --receipt.")
+    return Reader(email=email, handle=handle, receipt=receipt)
+
+
+@click.command("export-reader")
+@_reader_options
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the JSON here (default: standard output).",
+)
+@with_appcontext
+def export_reader_command(
+    email: str | None,
+    handle: str | None,
+    receipt: str | None,
+    site: str | None,
+    output: Path | None,
+) -> None:
+    """Everything held on one reader, as JSON (an access request)."""
+    try:
+        data = export_reader(
+            _reader(email, handle, receipt), get_site(site) if site else None
+        )
+    except ModerationError as error:
+        raise click.ClickException(error.message) from error
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"{len(data['comments'])} comments written to {output}", err=True)
+
+
+@click.command("erase-reader")
+@_reader_options
+@click.option(
+    "--remove-handle", is_flag=True, help="Replace their handle with [removed] too."
+)
+@click.option("--reason", default="", help="Why, for the audit log.")
+@click.option("--yes", is_flag=True, help="Do it without asking.")
+@with_appcontext
+def erase_reader_command(
+    email: str | None,
+    handle: str | None,
+    receipt: str | None,
+    site: str | None,
+    remove_handle: bool,
+    reason: str,
+    yes: bool,
+) -> None:
+    """Erase one reader's personal data, as each site's erasure mode says (audited)."""
+    reader = _reader(email, handle, receipt)
+    try:
+        chosen = get_site(site) if site else None
+        found = len(export_reader(reader, chosen)["comments"])
+        if not yes:
+            click.confirm(f"Erase the data of {found} comments?", abort=True, err=True)
+        counts = erase_reader(
+            reader,
+            moderator=None,
+            actor=ACTOR,
+            site=chosen,
+            remove_handle=remove_handle,
+            reason=reason,
+        )
+    except ModerationError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(
+        f"erased {found} comments: {counts['redacted']} redacted, "
+        f"{counts['deleted']} deleted; {counts['audit_rows']} audit rows scrubbed, "
+        f"{counts['handle_settings']} handle settings removed"
+    )

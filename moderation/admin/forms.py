@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -63,3 +64,19 @@ class PasswordForm(FlaskForm):
         "New password again",
         validators=[DataRequired(), EqualTo("new", message="The two do not match.")],
     )
+
+
+class ReaderForm(FlaskForm):
+    """Who a reader is, for an access or erasure request (one field is enough)."""
+
+    email = StringField("Email they gave", validators=[Optional(), Length(max=254)])
+    handle = StringField("Handle", validators=[Optional(), Length(max=40)])
+    receipt = StringField(
+        "A comment's receipt", validators=[Optional(), Length(max=500)]
+    )
+    site = SelectField("Site", choices=[], validate_choice=True)
+    remove_handle = BooleanField("Also replace their handle with [removed]")
+    reason = StringField(
+        "Why (for the audit log)", validators=[Optional(), Length(max=1000)]
+    )
+    confirm = HiddenField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 
@@ -21,11 +22,13 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from ..errors import InvalidInput, InvalidTransition
+from ..errors import InvalidInput, InvalidTransition, ModerationError
 from ..extensions import db
 from ..models import Moderator, Role, Site, utcnow
 from ..services.access import admin_required
 from ..services.api_tokens import create_token, get_token, revoke_token, tokens_of
+from ..services.comments import get_site
+from ..services.erasure import Reader, erase_reader, export_reader, find_comments
 from . import auditlog, staff
 from .forms import (
     ActiveForm,
@@ -33,6 +36,7 @@ from .forms import (
     ModeratorForm,
     NewModeratorForm,
     PasswordForm,
+    ReaderForm,
     TokenForm,
 )
 
@@ -281,3 +285,63 @@ def password() -> ResponseReturnValue:
         HTTPStatus.UNPROCESSABLE_ENTITY if request.method == "POST" else HTTPStatus.OK
     )
     return render_template("admin/password.html", form=form), status
+
+
+# A reader's data: access and erasure requests ----------------------------------
+
+
+def _reader_form() -> ReaderForm:
+    form = ReaderForm()
+    form.site.choices = [SelectChoice("", "Every site"), *_site_choices()]
+    return form
+
+
+@bp.route("/readers", methods=["GET", "POST"])
+@admin_required
+def readers() -> ResponseReturnValue:
+    """Export or erase one reader's data; erasing asks first, then is audited."""
+    form = _reader_form()
+    status = HTTPStatus.OK
+    found: int | None = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_form_errors(form).message, "error")
+            status = HTTPStatus.BAD_REQUEST
+        else:
+            reader = Reader(
+                email=form.email.data or None,
+                handle=form.handle.data or None,
+                receipt=form.receipt.data or None,
+            )
+            site = get_site(form.site.data) if form.site.data else None
+            try:
+                if request.form.get("action") == "export":
+                    data = export_reader(reader, site)
+                    return Response(
+                        json.dumps(data, indent=2, ensure_ascii=False),
+                        mimetype="application/json",
+                        headers={
+                            "Content-Disposition": 'attachment; filename="reader.json"',
+                            "Cache-Control": "no-store",
+                        },
+                    )
+                found = len(find_comments(reader, site))
+                if request.form.get("action") == "erase" and form.confirm.data == "yes":
+                    counts = erase_reader(
+                        reader,
+                        moderator=current_user._get_current_object(),
+                        site=site,
+                        remove_handle=form.remove_handle.data,
+                        reason=form.reason.data or "",
+                    )
+                    flash(
+                        f"Erased: {counts['redacted']} comments redacted, "
+                        f"{counts['deleted']} deleted, {counts['audit_rows']} audit "
+                        "rows scrubbed.",
+                        "ok",
+                    )
+                    return redirect(url_for("admin.readers")), HTTPStatus.SEE_OTHER
+            except ModerationError as error:
+                flash(error.message, "error")
+                status = error.status
+    return render_template("admin/readers.html", form=form, found=found), status

@@ -329,5 +329,6 @@ def settings(site: str) -> ResponseReturnValue:
         values=values,
         errors=errors,
         labels=sites.threshold_labels(found),
+        erasure_modes=sites.ERASURE_MODES,
         form=form,
     ), status

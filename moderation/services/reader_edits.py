@@ -33,6 +33,7 @@ from ..models import Comment, CommentStatus, Decision, RuleHit, Score, Thread, u
 from ..rendering import render_body
 from ..signing import read_receipt
 from .comments import fingerprint, log_move, wait_for_verdict
+from .erasure import forget_text, scrub_audit
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,11 @@ def delete_comment(comment: Comment) -> Comment:
         DELETED,
         actor=AUTHOR,
     )
+    # Deleted means gone: the text and the email leave the row, and the old
+    # texts its edits left in the audit log go too (services/erasure.py).
+    db.session.refresh(comment)
+    forget_text(comment)
+    scrub_audit([comment.id])
     db.session.commit()
     db.session.refresh(comment)
     logger.info("comment %s deleted by its author (was %s)", comment.id, current.value)

@@ -44,10 +44,16 @@ SETTINGS = (
     "report_threshold",
     "trust_after",
     "edit_window_minutes",
+    "erasure_mode",
     "surge_window_minutes",
     "surge_max_comments",
     "surge_held_rate",
 )
+# What a reader's erasure request does to their comments (services/erasure.py).
+ERASURE_MODES = {
+    "redact": "Replace their comments' text with [removed], in place",
+    "delete": "Delete their comments from view",
+}
 # (lowest, highest) for the whole-number settings.
 _INT_BOUNDS = {
     "link_limit": (0, 100),
@@ -172,6 +178,7 @@ def settings_of(site: Site) -> dict[str, Any]:
         "report_threshold": site.report_threshold,
         "trust_after": site.trust_after,
         "edit_window_minutes": site.edit_window_minutes,
+        "erasure_mode": site.erasure_mode,
         "surge_window_minutes": site.surge_window_minutes,
         "surge_max_comments": site.surge_max_comments,
         "surge_held_rate": site.surge_held_rate,
@@ -193,6 +200,7 @@ def form_values(site: Site) -> dict[str, str]:
         "premoderate": "y" if values["premoderate"] else "",
         "surge_held_rate": f"{values['surge_held_rate']:g}",
         "timezone": values["timezone"],
+        "erasure_mode": values["erasure_mode"],
     }
     for name in _INT_BOUNDS:
         text[name] = str(values[name])
@@ -314,6 +322,11 @@ def parse_settings(site: Site, form: Mapping[str, str]) -> dict[str, Any]:
             errors[name] = [f"Enter a whole number from {low:,} to {high:,}."]
             continue
         values[name] = number
+    erasure = text("erasure_mode") or site.erasure_mode
+    if erasure in ERASURE_MODES:
+        values["erasure_mode"] = erasure
+    else:
+        errors["erasure_mode"] = ["Choose redact or delete."]
     rate = _fraction(text("surge_held_rate"), "surge_held_rate", errors)
     if rate is not None:
         values["surge_held_rate"] = rate
