@@ -33,8 +33,8 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
-# Ids are BIGINT-sized on every database: anything outside is no row's id.
-ROW_ID_MAX = 2**63 - 1
+# Ids are INTEGER columns (32 bits on PostgreSQL): anything outside is no row's id.
+ROW_ID_MAX = 2**31 - 1
 
 
 def row_id(value: object) -> int | None:
