@@ -35,7 +35,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -48,7 +47,17 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import BIN, ROOT, free_port, prepare, wait_for_workers
+from load import (
+    BIN,
+    ROOT,
+    environment,
+    free_port,
+    prepare,
+    start_web,
+    stop,
+    wait_for_port,
+    wait_for_workers,
+)
 
 PATH = "/api/v1/sites/demo/threads/seed-article/comments"
 ATTEMPTS = 20
@@ -160,31 +169,12 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="moderation-faults-"))
     database = args.database or f"sqlite:///{scratch / 'faults.db'}"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
-    env.update(
-        MODERATION_DATABASE_URL=database,
-        MODERATION_INSTANCE_PATH=str(scratch / "instance"),
-        MODERATION_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        MODERATION_SECRET_KEY="faults bench",
-        MODERATION_IN_PROCESS_WORKER="false",
-        MODERATION_RATELIMIT_ENABLED="false",
-        MODERATION_VERDICT_WAIT="0.5",
-        MODERATION_WORKER_LEASE="10",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="2",
-        GUNICORN_ACCESS_LOG="/dev/null",
-        HF_HUB_OFFLINE="1",
-    )
+    env = environment(scratch, database, port, web_processes=2)
+    env["MODERATION_WORKER_LEASE"] = "10"  # a killed worker's batch comes back soon
     prepare(env, database)
     logs = scratch / "logs"
     logs.mkdir()
-    web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=(logs / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    web = start_web(env, logs)
     workers = {
         "worker0": start_worker(env, logs, "worker0"),
         "worker1": start_worker(env, logs, "worker1"),
@@ -196,11 +186,11 @@ def main() -> None:
     answers: Counter[str] = Counter()
     finals: Counter[int] = Counter()
     lock = threading.Lock()
-    stop = threading.Event()
+    stop_chaos = threading.Event()
 
     def chaos() -> None:
         tick = 0
-        while not stop.wait(3.0):
+        while not stop_chaos.wait(3.0):
             tick += 1
             victim = f"worker{tick % 2}"
             workers[victim].send_signal(signal.SIGKILL)
@@ -216,15 +206,7 @@ def main() -> None:
                 injected["12 s write lock"] += 1
 
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit((logs / "web.log").read_text()) from None
-                time.sleep(0.2)
+        wait_for_port(port, logs)
         warm = wait_for_workers(port, engine)
         with engine.connect() as connection:
             before = connection.execute(
@@ -252,7 +234,7 @@ def main() -> None:
         for thread in clients:
             thread.join()
         posting = time.perf_counter() - started
-        stop.set()
+        stop_chaos.set()
         chaos_thread.join()
 
         drain_deadline = time.monotonic() + 600
@@ -289,14 +271,8 @@ def main() -> None:
                 )
             ).scalar()
     finally:
-        stop.set()
-        for process in [*workers.values(), web]:
-            process.send_signal(signal.SIGTERM)
-        for process in [*workers.values(), web]:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_chaos.set()
+        stop([*workers.values(), web])
         engine.dispose()
 
     accepted = sum(n for status, n in finals.items() if 200 <= status < 300)

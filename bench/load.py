@@ -67,6 +67,63 @@ def prepare(env: dict[str, str], database: str) -> None:
     engine.dispose()
 
 
+def environment(
+    scratch: Path, database: str, port: int, web_processes: int
+) -> dict[str, str]:
+    """The service's environment for a bench: a scratch instance, workers apart
+    (no in-process one), rate limits off, access log off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env.update(
+        MODERATION_DATABASE_URL=database,
+        MODERATION_INSTANCE_PATH=str(scratch / "instance"),
+        MODERATION_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        MODERATION_SECRET_KEY="bench",
+        MODERATION_IN_PROCESS_WORKER="false",
+        MODERATION_RATELIMIT_ENABLED="false",
+        MODERATION_VERDICT_WAIT="0.5",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(web_processes),
+        GUNICORN_ACCESS_LOG="/dev/null",
+        HF_HUB_OFFLINE="1",
+    )
+    return env
+
+
+def start_web(env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    """gunicorn with the deploy sample's configuration."""
+    return subprocess.Popen(
+        [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=(logs / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for_port(port: int, logs: Path, timeout: float = 60.0) -> None:
+    """Until gunicorn listens; its log as the error when it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit((logs / "web.log").read_text()) from None
+            time.sleep(0.2)
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM them all, then wait; kill what will not stop."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wait_for_workers(port: int, engine: sa.Engine, timeout: float = 180.0) -> float:
     """Post one comment and wait for its verdict: the workers' classifiers are
     loaded (the first start may export the encoder) before the clock starts."""
@@ -141,30 +198,11 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="moderation-load-"))
     database = args.database or f"sqlite:///{scratch / 'load.db'}"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
-    env.update(
-        MODERATION_DATABASE_URL=database,
-        MODERATION_INSTANCE_PATH=str(scratch / "instance"),
-        MODERATION_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        MODERATION_SECRET_KEY="load bench",
-        MODERATION_IN_PROCESS_WORKER="false",
-        MODERATION_RATELIMIT_ENABLED="false",
-        MODERATION_VERDICT_WAIT="0.5",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY=str(args.web_processes),
-        GUNICORN_ACCESS_LOG="/dev/null",
-        HF_HUB_OFFLINE="1",
-    )
+    env = environment(scratch, database, port, args.web_processes)
     prepare(env, database)
     logs = scratch / "logs"
     logs.mkdir()
-    web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=(logs / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    web = start_web(env, logs)
     workers = [
         subprocess.Popen(
             [str(BIN / "flask"), "--app", "moderation", "moderation", "worker"],
@@ -177,15 +215,7 @@ def main() -> None:
     ]
     engine = sa.create_engine(database)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit((logs / "web.log").read_text()) from None
-                time.sleep(0.2)
+        wait_for_port(port, logs)
         warm = wait_for_workers(port, engine)
         with engine.connect() as connection:
             before = connection.execute(
@@ -246,13 +276,7 @@ def main() -> None:
                 )
             ).scalar()
     finally:
-        for process in [*workers, web]:
-            process.send_signal(signal.SIGTERM)
-        for process in [*workers, web]:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop([*workers, web])
         engine.dispose()
 
     ok = sum(n for code, n in codes.items() if 200 <= code < 300)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask import g, request
+
 # Deeper than any request this service understands (its bodies are flat objects).
 MAX_DEPTH = 32
 
@@ -24,9 +26,25 @@ def _refuse_constant(name: str) -> float:
     raise BadJSON(f"{name} is not a number JSON allows")
 
 
+def request_json() -> Any:
+    """This request's JSON body, parsed once however many readers ask (the
+    posting limits read the handle, then the view the whole body); BadJSON again
+    for each of them when it is not JSON this service reads."""
+    if "json_body" not in g:
+        try:
+            g.json_body = (parse_json(request.get_data(as_text=True) or "null"), None)
+        except BadJSON as refused:
+            g.json_body = (None, refused)
+    value, refusal = g.json_body
+    if refusal is not None:
+        raise refusal
+    return value
+
+
 def parse_json(text: str) -> Any:
     """The JSON value of `text`, or BadJSON with the reason."""
-    if _depth(text) > MAX_DEPTH:
+    # Only a body with that many brackets can nest that deep: count in C first.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise BadJSON(f"it nests deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=_refuse_constant)

@@ -48,34 +48,38 @@ def _respond(
 
 
 def rate_limited(error: RateLimitExceeded) -> ResponseReturnValue:
-    """429 with Retry-After: JSON, or a page the site may frame inside the iframe."""
+    """429 with Retry-After: JSON, or a page the site may frame inside the iframe.
+
+    A limit whose page answers its own breach (its `on_breach`, such as the
+    report form's) hands that response over; it gets the Retry-After too.
+    """
+    seconds = _retry_after()
+    if error.response is not None:
+        response = make_response(error.response)
+        response.headers["Retry-After"] = str(seconds)
+        return response
     reason = error.description if error.limit.error_message else "Too many requests"
-    return too_many_requests(reason, _retry_after())
+    return too_many_requests(reason, seconds)
 
 
 def too_many_requests(reason: str, seconds: int) -> Response:
     """429 saying `reason` and when to try again, with Retry-After."""
     unit = "second" if seconds == 1 else "seconds"
     message = f"{reason}; try again in {seconds} {unit}."
+    return _refusal(HTTPStatus.TOO_MANY_REQUESTS, "too_many_requests", message, seconds)
+
+
+def _refusal(status: HTTPStatus, code: str, message: str, seconds: int) -> Response:
+    """A refusal to retry later: JSON with `retry_after`, or a page with a way back
+    to the thread that the site may frame inside the iframe; Retry-After either way."""
     if (request.blueprint or "").startswith("embed") and not wants_json():
-        # Shown inside the publisher's iframe, with a way back to the thread.
         html = render_template(
-            "errors/error.html",
-            status=HTTPStatus.TOO_MANY_REQUESTS,
-            message=message,
-            back=request.path,
+            "errors/error.html", status=status, message=message, back=request.path
         )
-        response = make_response(html, HTTPStatus.TOO_MANY_REQUESTS)
+        response = make_response(html, status)
         _let_embed_frame(response)
     else:
-        response = make_response(
-            _respond(
-                HTTPStatus.TOO_MANY_REQUESTS,
-                "too_many_requests",
-                message,
-                retry_after=seconds,
-            )
-        )
+        response = make_response(_respond(status, code, message, retry_after=seconds))
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -179,26 +183,7 @@ def _database_busy(error: BaseException) -> Response:
     db.session.rollback()
     seconds = int(current_app.config["DATABASE_RETRY_AFTER"])
     message = _("The comments are busy right now; please try again in a few seconds.")
-    if (request.blueprint or "").startswith("embed") and not wants_json():
-        html = render_template(
-            "errors/error.html",
-            status=HTTPStatus.SERVICE_UNAVAILABLE,
-            message=message,
-            back=request.path,
-        )
-        response = make_response(html, HTTPStatus.SERVICE_UNAVAILABLE)
-        _let_embed_frame(response)
-    else:
-        response = make_response(
-            _respond(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                "database_busy",
-                message,
-                retry_after=seconds,
-            )
-        )
-    response.headers["Retry-After"] = str(seconds)
-    return response
+    return _refusal(HTTPStatus.SERVICE_UNAVAILABLE, "database_busy", message, seconds)
 
 
 def _retry_after() -> int:

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Role
 from ..services.api_tokens import create_token
 from ..services.comments import get_site
-from ..services.erasure import Reader, erase_reader, export_reader
+from ..services.erasure import Reader, erase_reader, export_reader, find_comments
 from . import staff
 
 ACTOR = "cli"  # who the audit log names for changes made from the shell
@@ -206,7 +206,7 @@ def erase_reader_command(
     reader = _reader(email, handle, receipt)
     try:
         chosen = get_site(site) if site else None
-        found = len(export_reader(reader, chosen)["comments"])
+        found = len(find_comments(reader, chosen))
         if not yes:
             click.confirm(f"Erase the data of {found} comments?", abort=True, err=True)
         counts = erase_reader(

@@ -325,8 +325,9 @@ def readers() -> ResponseReturnValue:
                             "Cache-Control": "no-store",
                         },
                     )
-                found = len(find_comments(reader, site))
-                if request.form.get("action") == "erase" and form.confirm.data == "yes":
+                if request.form.get("action") != "erase" or form.confirm.data != "yes":
+                    found = len(find_comments(reader, site))  # asks first
+                else:
                     counts = erase_reader(
                         reader,
                         moderator=current_user._get_current_object(),

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from ..bodies import BadJSON, parse_json
+from ..bodies import BadJSON, request_json
 from ..errors import ModerationError
 
 
@@ -18,7 +18,7 @@ def json_object(error: type[ModerationError], shape: str = "") -> dict[str, Any]
     if not request.is_json:
         raise error("Send JSON (Content-Type: application/json).")
     try:
-        payload = parse_json(request.get_data(as_text=True) or "null")
+        payload = request_json()
     except BadJSON as problem:
         raise error(f"The body is not valid JSON: {problem}.") from problem
     if not isinstance(payload, dict):

@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy.engine import make_url
 
 from ..extensions import db
 
@@ -57,7 +56,7 @@ def backup_sqlite(source: Path, target: Path) -> int:
 @with_appcontext
 def backup_command(target: Path, force: bool) -> None:
     """Copy the embedded SQLite database to TARGET while the service runs."""
-    url = make_url(str(db.engine.url))
+    url = db.engine.url
     if url.get_backend_name() != "sqlite":
         raise click.ClickException(POSTGRES_ADVICE)
     if not url.database or url.database == ":memory:":

@@ -14,23 +14,23 @@ from flask import (
     request,
     url_for,
 )
-from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_limiter.errors import RateLimitExceeded
+from flask_limiter import RequestLimit
 
 from ..clients import network_key
-from ..errorhandlers import rate_limited
 from ..errors import FormExpired, InvalidInput
+from ..extensions import limiter
 from ..models import Comment, ReportReason, Thread
 from ..origins import check_origin, framed_by_site, parent_origin
 from ..services.comments import get_thread
 from ..services.reports import (
+    REPORT_SCOPE,
     TEXT_MAX,
     AlreadyReported,
     check_report,
     report_comment,
-    report_limits,
+    report_limit,
 )
 from ..services.reports import reportable as find_reportable
 from ..signing import issue_token, read_token
@@ -99,20 +99,24 @@ def _page(
     return framed_by_site(make_response(html, status), thread.site)
 
 
-@bp.errorhandler(RateLimitExceeded)
-def too_many_reports(error: RateLimitExceeded) -> ResponseReturnValue:
-    """Too many reports: say so on the report page. Every other 429 of the
-    blueprint gets the app's own answer (errorhandlers.rate_limited)."""
-    if request.endpoint != "embed.report":
-        return rate_limited(error)
+def _too_many_reports(limit: RequestLimit) -> Response:
+    """The report form's answer to its limit's breach: the form, saying so, inside
+    the iframe (errorhandlers.rate_limited adds Retry-After)."""
     args = request.view_args or {}
     thread = get_thread(str(args.get("site")), str(args.get("key")))
     message = _("You are sending reports too fast; try again later.")
-    response = _page(
+    return _page(
         thread, None, HTTPStatus.TOO_MANY_REQUESTS, message=message, outcome="error"
     )
-    response.headers["Retry-After"] = "60"
-    return response
+
+
+# The API's report limit, counted in the same scope; only its answer differs.
+report_page_limits = limiter.shared_limit(
+    report_limit,
+    scope=REPORT_SCOPE,
+    key_func=network_key,
+    on_breach=_too_many_reports,
+)
 
 
 @bp.get("/<site>/<key>/comments/<int:comment_id>/report")
@@ -123,7 +127,7 @@ def report_form(site: str, key: str, comment_id: int) -> Response:
 
 
 @bp.post("/<site>/<key>/comments/<int:comment_id>/report")
-@report_limits
+@report_page_limits
 def report(site: str, key: str, comment_id: int) -> Response:
     """Record a reader's report and say so; the comment is not hidden at once."""
     thread = get_thread(site, key)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
 
-from ..bodies import BadJSON, parse_json
+from ..bodies import BadJSON, request_json
 from ..clients import keyed_digest, network_key, normal_handle
 from ..extensions import limiter
 
@@ -29,7 +29,7 @@ def submitted_handle() -> str:
     handle: object = None
     if request.is_json:
         try:
-            payload = parse_json(request.get_data(as_text=True) or "null")
+            payload = request_json()
         except BadJSON:
             payload = None  # the view refuses it, after these limits counted it
         if isinstance(payload, dict):

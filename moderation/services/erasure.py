@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
@@ -74,7 +75,13 @@ def find_comments(reader: Reader, site: Site | None = None) -> list[Comment]:
         conditions.append(Comment.id == written.id)
         if written.email:
             conditions.append(sa.func.lower(Comment.email) == written.email.lower())
-    statement = sa.select(Comment).where(sa.or_(*conditions))
+    # Each comment's thread and site are read (URL, slug, erasure mode): load
+    # them with the comments, not one query per comment.
+    statement = (
+        sa.select(Comment)
+        .where(sa.or_(*conditions))
+        .options(selectinload(Comment.thread).selectinload(Thread.site))
+    )
     if site is not None:
         statement = statement.join(Comment.thread).where(Thread.site_id == site.id)
     return list(db.session.scalars(statement.order_by(Comment.created_at, Comment.id)))
@@ -139,13 +146,22 @@ def scrub_audit(comment_ids: list[int]) -> int:
     return changed
 
 
+def forgotten() -> dict[str, Any]:
+    """The columns that hold what a reader wrote and how to reach them, emptied:
+    for an UPDATE's values, or set on a loaded row (forget_text)."""
+    return {
+        "body": REMOVED,
+        "html": render_body(REMOVED),
+        "fingerprint": fingerprint(REMOVED),
+        "email": None,
+        "idempotency_key": None,
+    }
+
+
 def forget_text(comment: Comment) -> None:
     """Remove what the reader wrote and how to reach them from the row."""
-    comment.body = REMOVED
-    comment.html = render_body(REMOVED)
-    comment.fingerprint = fingerprint(REMOVED)
-    comment.email = None
-    comment.idempotency_key = None
+    for column, value in forgotten().items():
+        setattr(comment, column, value)
 
 
 def erase_reader(

@@ -33,7 +33,7 @@ from ..models import Comment, CommentStatus, Decision, RuleHit, Score, Thread, u
 from ..rendering import render_body
 from ..signing import read_receipt
 from .comments import fingerprint, log_move, wait_for_verdict
-from .erasure import forget_text, scrub_audit
+from .erasure import forgotten, scrub_audit
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,14 @@ DELETED = "deleted by its author"
 # Decisions after which the author may still edit: the screen's and their own.
 # Anything else (a moderator, readers' reports) has looked at this text.
 _EDITABLE_AFTER = {"screen", AUTHOR}
+# No worker's claim and no moderator's review claim: an author's change ends both.
+UNCLAIMED: dict[str, None] = {
+    "claim_token": None,
+    "claimed_by": None,
+    "claimed_until": None,
+    "review_moderator_id": None,
+    "review_until": None,
+}
 
 
 class EditWindowClosed(ModerationError):
@@ -147,14 +155,10 @@ def edit_comment(comment: Comment, body: str) -> Comment:
             status=CommentStatus.RECEIVED,
             screened_at=None,
             classifier=None,
+            screen_attempts=0,
             # A worker still scoring the old text loses its claim: its verdict
             # is dropped, and the new text is claimed afresh.
-            claim_token=None,
-            claimed_by=None,
-            claimed_until=None,
-            screen_attempts=0,
-            review_moderator_id=None,
-            review_until=None,
+            **UNCLAIMED,
         )
     )
     if not moved:
@@ -186,19 +190,17 @@ def edit_comment(comment: Comment, body: str) -> Comment:
 
 
 def delete_comment(comment: Comment) -> Comment:
-    """Remove the comment from view for good; the row stays for the audit."""
+    """Remove the comment from view for good; the row stays for the audit, but
+    deleted means gone: its text and email leave it (services/erasure.py)."""
     current = comment.status
     moved = changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.status == current)
         .values(
+            **forgotten(),
             status=CommentStatus.DELETED,
             updated_at=utcnow(),
-            claim_token=None,
-            claimed_by=None,
-            claimed_until=None,
-            review_moderator_id=None,
-            review_until=None,
+            **UNCLAIMED,
         )
     )
     if not moved:
@@ -214,10 +216,7 @@ def delete_comment(comment: Comment) -> Comment:
         DELETED,
         actor=AUTHOR,
     )
-    # Deleted means gone: the text and the email leave the row, and the old
-    # texts its edits left in the audit log go too (services/erasure.py).
-    db.session.refresh(comment)
-    forget_text(comment)
+    # The old texts its edits left in the audit log go too.
     scrub_audit([comment.id])
     db.session.commit()
     db.session.refresh(comment)

@@ -42,8 +42,11 @@ def report_limit() -> str:
     return str(current_app.config.get("RATELIMIT_REPORT") or REPORT_LIMIT)
 
 
+# Reports per reader network, shared by every way of reporting (the API here,
+# the iframe's form in embed/reports.py).
+REPORT_SCOPE = "report:network"
 report_limits = limiter.shared_limit(
-    report_limit, scope="report:network", key_func=network_key
+    report_limit, scope=REPORT_SCOPE, key_func=network_key
 )
 
 
