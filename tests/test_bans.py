@@ -331,7 +331,14 @@ def test_premoderated_handle_is_held_even_when_clean(app, client, demo, site_mod
     assert reasons == ["pre-moderated handle: every comment is reviewed"]
 
 
+def _regular(client, demo) -> None:
+    """A published comment by "Regular" from the test client's network."""
+    first = client.post(demo.api, json={"handle": "Regular", "body": "Hello all."})
+    assert first.status_code == 201
+
+
 def test_trusted_handle_skips_site_premoderation(app, client, demo, site_moderator):
+    _regular(client, demo)
     _premoderate_site(app)
     _set_handle(app, site_moderator, "Regular", trust=Trust.TRUSTED)
     trusted = client.post(demo.api, json={"handle": "Regular", "body": "Nice."})
@@ -343,6 +350,7 @@ def test_trusted_handle_skips_site_premoderation(app, client, demo, site_moderat
 def test_trusted_handle_is_still_held_when_its_comment_is_not_clean(
     app, client, classifier, demo, site_moderator
 ):
+    _regular(client, demo)
     _premoderate_site(app)
     _set_handle(app, site_moderator, "Regular", trust=Trust.TRUSTED)
     classifier.by_text["You fool."] = {"toxicity": 0.9}
@@ -366,9 +374,11 @@ def test_auto_trust_after_enough_approved_comments(app, client, demo, site_moder
                 db.session.get(Comment, comment_id), moderator, CommentStatus.PUBLISHED
             )
         assert bans.standing(_site(), "Newbie").trusted
-        # Counted by the handle as typed (the index serves it): another
-        # spelling starts afresh, so trust comes later, never sooner.
-        assert not bans.standing(_site(), "NEWBIE").trusted
+        # Counted by the handle's key: every spelling shares the count...
+        assert bans.standing(_site(), "NEWBIE").trusted
+        # ...but only the reader who wrote them is trusted by it.
+        stranger = bans.Poster("net:elsewhere", "someone@example.com")
+        assert not bans.standing(_site(), "Newbie", stranger).trusted
     third = client.post(demo.api, json={"handle": "Newbie", "body": "Point 3."})
     assert third.status_code == 201
     # Untrusted: never trusted by count, however many are approved.
@@ -458,6 +468,10 @@ def test_a_draft_overrides_the_policy_only_for_clean_comments():
 def test_one_worker_batch_sorts_handles_by_standing(make_app, app, demo, moderator):
     """Mixed standings in one batch: two queries for them, each comment its due."""
     _works(app, moderator)
+    earlier = app.test_client().post(
+        demo.api, json={"handle": "Trusted", "body": "Earlier words."}
+    )
+    assert earlier.status_code == 201
     _premoderate_site(app)
     _set_handle(app, moderator, "Trusted", trust=Trust.TRUSTED)
     external = make_app(IN_PROCESS_WORKER=False, VERDICT_WAIT=0.0)

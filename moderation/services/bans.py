@@ -1,21 +1,23 @@
 """People: bans (handle, email, hashed network) and each handle's standing on a site.
 
-A ban's value is normalised once, here: handles and emails stripped and lower-cased,
+A ban's value is normalised once, here: a handle to its key (`stored_handle`:
+case, spacing, punctuation and look-alike characters folded, so that a ban on
+"SneakyS" holds "Sneaky S" and "Snеaky-S" too), an email stripped and lower-cased,
 a network ban holds the HMAC key `clients.network_key()` gave the comment it came
 from. Moderators never see or type an address.
 
 A handle's standing decides pre-moderation beyond the screen (see `standings`):
-"always pre-moderate" holds even clean comments; a trusted handle's clean comments
-skip the site's and the thread's pre-moderation; `auto` trust is earned with
-`site.trust_after` published comments on that site (published by the screen or by
-a moderator: a comment that was later rejected no longer counts), counted under
-the handle as typed, so that an index serves the count.
-"""
+"always pre-moderate" holds even clean comments, in every spelling; a trusted
+handle's clean comments skip the site's and the thread's pre-moderation; `auto`
+trust is earned with `site.trust_after` published comments on that site
+(published by the screen or by a moderator: a comment that was later rejected no
+longer counts). Trust is the reader's, not the name's: only comments from the
+network or with the email of that handle's published comments are trusted."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +28,7 @@ from flask_babel import gettext as _
 from ..errors import Banned, Forbidden, InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..models import (
+    HANDLE_MAX,
     Ban,
     BanKind,
     Comment,
@@ -37,6 +40,7 @@ from ..models import (
     Trust,
     utcnow,
 )
+from ..screening.handles import handle_key
 from .access import can_moderate, require_site
 from .audit import record
 
@@ -58,14 +62,16 @@ DURATION_LABELS = {
 
 
 def normalise(kind: BanKind, value: str) -> str:
-    """A ban value as stored and matched: handles and emails lower-cased."""
+    """A ban value as stored and matched: a handle's key, an email lower-cased."""
+    if kind is BanKind.HANDLE:
+        return stored_handle(value)
     value = value.strip()
     return value if kind is BanKind.NETWORK else value.lower()
 
 
 def stored_handle(handle: str) -> str:
-    """A handle as Handle rows and bans store it."""
-    return handle.strip().lower()
+    """A handle's key, as Handle rows, handle bans and Comment.handle_key hold it."""
+    return handle_key(handle)
 
 
 def _ban_json(ban: Ban) -> dict[str, object]:
@@ -107,12 +113,14 @@ def ban(
             "A ban is on a handle, an email or a network.",
             {"kind": ["Choose handle, email or network."]},
         ) from error
+    typed = value.strip()
     value = normalise(kind, value)
     if not value:
         raise InvalidInput(
             f"Give the {kind.value} to ban.", {"value": ["This field is required."]}
         )
-    if len(value) > 254:
+    # The value as typed: a handle's key is cut to 64 characters.
+    if len(typed) > 254:
         raise InvalidInput(
             "A ban value has at most 254 characters.",
             {"value": ["At most 254 characters."]},
@@ -274,13 +282,35 @@ def may_lift(moderator: Moderator, ban: Ban) -> bool:
 
 
 @dataclass(frozen=True)
+class Poster:
+    """Who wrote a comment, as far as trust can tell: hashed network and email."""
+
+    network_key: str | None = None
+    email: str | None = None
+
+    def wrote(self, network_key: str | None, email: str | None) -> bool:
+        """True when a comment from this network or with this email is theirs."""
+        if self.network_key and network_key == self.network_key:
+            return True
+        mine = _email(self.email)
+        return bool(mine) and _email(email) == mine
+
+
+def _email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+@dataclass(frozen=True)
 class Standing:
     """How one handle's comments are treated on one site beyond the screen."""
 
     premoderate: bool = False
     trust: Trust = Trust.AUTO
-    published: int = 0  # published comments on the site (counted when needed)
-    trusted: bool = False  # trusted now, by setting or by count
+    # Published comments on the site under the handle's key (counted when
+    # needed): the poster's own when one is asked about, else everyone's.
+    published: int = 0
+    # Trusted now: for a poster, when they earned it; else, for whoever did.
+    trusted: bool = False
 
 
 def get_handle(site: Site, handle: str) -> Handle | None:
@@ -290,97 +320,105 @@ def get_handle(site: Site, handle: str) -> Handle | None:
     )
 
 
-def _published_counts(
-    wanted: dict[int, set[str]], spellings: set[str]
-) -> dict[tuple[int, str], int]:
-    """Published comments per (site, lower-cased handle), in one grouped query.
+def _published_by_poster(
+    wanted: set[tuple[int, str]],
+) -> dict[tuple[int, str], list[tuple[str | None, str | None, int]]]:
+    """Per (site, key): published comments, by network key and email, in one query.
 
-    Matched on the handles as typed (`spellings`), so that the (handle,
-    created_at) index serves it: lower(handle) would read every comment of
-    the site, once per batch. A reader who changes the case of their handle
-    starts counting afresh; trust comes later, never sooner.
+    Only the key in the WHERE, so that its (handle_key, created_at) index serves
+    it: a condition on the status or the site leads SQLite to those indexes
+    (every published comment, every thread of the site) instead. Status is
+    counted, sites filtered below.
     """
     if not wanted:
         return {}
-    # Only the handle in the WHERE: a condition on the status or the site leads
-    # SQLite to those indexes (every published comment, every thread of the
-    # site) instead of the handle's. Status is counted, sites filtered below.
     published = sa.func.sum(
         sa.case((Comment.status == CommentStatus.PUBLISHED, 1), else_=0)
     )
     rows = db.session.execute(
-        sa.select(Thread.site_id, Comment.handle, published)
+        sa.select(
+            Thread.site_id,
+            Comment.handle_key,
+            Comment.network_key,
+            Comment.email,
+            published,
+        )
         .join(Comment.thread)
-        .where(Comment.handle.in_(spellings))
-        .group_by(Thread.site_id, Comment.handle)
+        .where(Comment.handle_key.in_({key for _, key in wanted}))
+        .group_by(
+            Thread.site_id, Comment.handle_key, Comment.network_key, Comment.email
+        )
     )
-    counts: dict[tuple[int, str], int] = {}
-    for site_id, spelled, count in rows:
-        key = stored_handle(spelled)
-        if key in wanted.get(site_id, ()):
-            counts[(site_id, key)] = counts.get((site_id, key), 0) + int(count or 0)
-    return counts
+    found: dict[tuple[int, str], list[tuple[str | None, str | None, int]]] = {}
+    for site_id, key, network, email, count in rows:
+        if (site_id, key) in wanted and count:
+            found.setdefault((site_id, key), []).append((network, email, int(count)))
+    return found
 
 
 def standings(
-    pairs: Iterable[tuple[Site, str]], *, count_for: Iterable[int] = ()
-) -> dict[tuple[int, str], Standing]:
-    """Standing of each (site, handle), keyed (site id, lower-cased handle).
+    items: Sequence[tuple[Site, str, Poster | None]], *, count_for: Iterable[int] = ()
+) -> list[Standing]:
+    """Standing of each (site, handle, poster), in the order given.
+
+    Trust, set by a moderator or earned with `site.trust_after` published
+    comments, belongs to the reader who earned it: it counts only the handle's
+    published comments from the poster's network or with their email, and a
+    trusted handle needs one of them. Anyone else typing the handle, in any
+    spelling, is a new reader; pre-moderation of a handle holds every spelling.
+    With no poster (a moderator's view) everyone's comments count.
 
     One query for the Handle rows; published comments are counted (one more
-    grouped query) only on the sites in `count_for`, where auto trust matters
+    grouped query) only on the sites in `count_for`, where trust matters
     because pre-moderation is on: elsewhere it changes nothing.
     """
-    sites: dict[int, Site] = {}
-    keys: set[tuple[int, str]] = set()
-    spellings: set[str] = set()
-    for site, handle in pairs:
-        sites[site.id] = site
-        keys.add((site.id, stored_handle(handle)))
-        spellings.add(handle.strip())
+    keys = {(site.id, stored_handle(handle)) for site, handle, _ in items}
     if not keys:
-        return {}
+        return []
     rows = {
         (row.site_id, row.handle): row
         for row in db.session.scalars(
             sa.select(Handle).where(
-                Handle.site_id.in_(sites), Handle.handle.in_({h for _, h in keys})
+                Handle.site_id.in_({site_id for site_id, _ in keys}),
+                Handle.handle.in_({key for _, key in keys}),
             )
         )
     }
     count_sites = set(count_for)
-    wanted: dict[int, set[str]] = {}
-    for site_id, handle in keys:
-        row = rows.get((site_id, handle))
+    untrusted = {k for k, row in rows.items() if row.trust is Trust.UNTRUSTED}
+    anyone = {(site.id, stored_handle(h)) for site, h, poster in items if not poster}
+    counts = _published_by_poster(
+        {k for k in keys if k[0] in count_sites and (k not in untrusted or k in anyone)}
+    )
+    result = []
+    for site, handle, poster in items:
+        key = (site.id, stored_handle(handle))
+        row = rows.get(key)
         trust = row.trust if row is not None else Trust.AUTO
-        if (
-            site_id in count_sites
-            and trust is Trust.AUTO
-            and sites[site_id].trust_after > 0
-        ):
-            wanted.setdefault(site_id, set()).add(handle)
-    counts = _published_counts(wanted, spellings)
-    result = {}
-    for site_id, handle in keys:
-        row = rows.get((site_id, handle))
-        trust = row.trust if row is not None else Trust.AUTO
-        published = counts.get((site_id, handle), 0)
-        after = sites[site_id].trust_after
-        result[(site_id, handle)] = Standing(
-            premoderate=bool(row and row.premoderate),
-            trust=trust,
-            published=published,
-            trusted=trust is Trust.TRUSTED
-            or (trust is Trust.AUTO and after > 0 and published >= after),
+        published = sum(
+            count
+            for network, email, count in counts.get(key, ())
+            if poster is None or poster.wrote(network, email)
+        )
+        if trust is Trust.TRUSTED:
+            trusted = published >= 1
+        else:
+            after = site.trust_after
+            trusted = trust is Trust.AUTO and after > 0 and published >= after
+        result.append(
+            Standing(
+                premoderate=bool(row and row.premoderate),
+                trust=trust,
+                published=published,
+                trusted=trusted,
+            )
         )
     return result
 
 
-def standing(site: Site, handle: str) -> Standing:
-    """One handle's standing on one site, its published comments counted."""
-    return standings([(site, handle)], count_for=[site.id])[
-        (site.id, stored_handle(handle))
-    ]
+def standing(site: Site, handle: str, poster: Poster | None = None) -> Standing:
+    """One handle's standing on one site (for one poster), comments counted."""
+    return standings([(site, handle, poster)], count_for=[site.id])[0]
 
 
 def set_handle(
@@ -395,7 +433,7 @@ def set_handle(
     """Set a handle's pre-moderation and trust on a site (audited); commits."""
     require_site(moderator, site.id)
     key = stored_handle(handle)
-    if not key or len(key) > 40:
+    if not key or len(handle.strip()) > HANDLE_MAX:
         raise InvalidInput("A handle has 1 to 40 characters.")
     row = get_handle(site, key)
     before = (
@@ -428,17 +466,14 @@ def set_handle(
 
 
 def recent_comments(site: Site, handle: str, limit: int = 50) -> list[Comment]:
-    """A handle's latest comments on a site, newest first."""
+    """A handle's latest comments on a site, in any spelling, newest first."""
     return list(
         db.session.scalars(
             sa.select(Comment)
             .join(Comment.thread)
             .where(
                 Thread.site_id == site.id,
-                sa.or_(
-                    sa.func.lower(Comment.handle) == stored_handle(handle),
-                    Comment.handle == handle.strip(),  # SQLite folds ASCII only
-                ),
+                Comment.handle_key == stored_handle(handle),
             )
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(limit)
@@ -467,6 +502,8 @@ def premoderation(comments: Iterable[Comment]) -> dict[int, tuple[bool | None, s
     even when clean; a trusted handle's clean comments skip the site's and the
     thread's pre-moderation; a pre-moderated thread holds the rest. Needs each
     comment's thread and site loaded; two queries for the whole batch at most.
+    Trust is the poster's own (see `standings`): a stranger typing a trusted
+    handle is held where a new reader would be.
     """
     batch = list(comments)
     count_for = {
@@ -474,11 +511,13 @@ def premoderation(comments: Iterable[Comment]) -> dict[int, tuple[bool | None, s
         for c in batch
         if c.thread.premoderate or c.thread.site.premoderate
     }
-    found = standings(((c.thread.site, c.handle) for c in batch), count_for=count_for)
+    found = standings(
+        [(c.thread.site, c.handle, Poster(c.network_key, c.email)) for c in batch],
+        count_for=count_for,
+    )
     result: dict[int, tuple[bool | None, str]] = {}
-    for comment in batch:
+    for comment, standing in zip(batch, found, strict=True):
         thread = comment.thread
-        standing = found[(thread.site_id, stored_handle(comment.handle))]
         if standing.premoderate:
             result[comment.id] = (
                 True,

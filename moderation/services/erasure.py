@@ -1,8 +1,9 @@
 """A reader's personal data: found by email, handle or receipt, exported, erased.
 
 A reader asks to see (GDPR access) or remove (erasure) what the service holds on
-them. They are found by the email they gave, the handle they posted under, or a
-comment's receipt (that comment, plus every comment sharing its email).
+them. They are found by the email they gave, the handle they posted under (in
+any spelling that shares its key: `bans.stored_handle`), or a comment's receipt
+(that comment, plus every comment sharing its email).
 
 Erasing removes from each of their comments the email, the hashed network and,
 when asked, the handle. The site's `erasure_mode` decides the text:
@@ -66,7 +67,8 @@ def find_comments(reader: Reader, site: Site | None = None) -> list[Comment]:
     if reader.email:
         conditions.append(sa.func.lower(Comment.email) == reader.email.strip().lower())
     if reader.handle:
-        conditions.append(sa.func.lower(Comment.handle) == stored_handle(reader.handle))
+        # Every spelling of the handle (its key), as bans and standing see it.
+        conditions.append(Comment.handle_key == stored_handle(reader.handle))
     if reader.receipt:
         comment_id, thread_id = read_receipt(reader.receipt)
         written = db.session.get(Comment, comment_id)
@@ -186,6 +188,7 @@ def erase_reader(
         comment.network_key = None
         if remove_handle:
             comment.handle = REMOVED
+            comment.handle_key = None  # erased comments share no identity
         mode = comment.thread.site.erasure_mode
         if mode == "delete" and comment.status is not CommentStatus.DELETED:
             previous = comment.status

@@ -454,8 +454,15 @@ class History:
 def author_history(
     comment: Comment, moderator: Moderator, limit: int = HISTORY_LIMIT
 ) -> list[History]:
-    """The latest comments by the same handle, email and network, newest first."""
-    keys: list[tuple[str, Any, str]] = [("handle", Comment.handle, comment.handle)]
+    """The latest comments by the same handle, email and network, newest first.
+
+    The handle is matched by its key: "Sneaky S" and "SneakyS" are one history.
+    """
+    keys: list[tuple[str, Any, str]] = (
+        [("handle", Comment.handle_key, comment.handle_key)]
+        if comment.handle_key
+        else [("handle", Comment.handle, comment.handle)]
+    )
     if comment.email:
         keys.append(("email", Comment.email, comment.email))
     if comment.network_key:
