@@ -48,6 +48,9 @@ class Defaults:
     WORKER_POLL = 0.1  # seconds an idle worker sleeps between looks (one indexed query)
     # Seconds a reader's POST waits for the verdict before answering "being checked".
     VERDICT_WAIT = 3.0
+    # Seconds a post to a site with the authorship nudge on waits for the nudge's
+    # check of the draft (services/nudges.py); slower, the post goes on un-nudged.
+    NUDGE_TIMEOUT = 1.0
 
     # Days between scheduled trainings of a site's own head (site_heads.py).
     SITE_HEAD_RETRAIN_DAYS = 7
@@ -83,6 +86,17 @@ class Defaults:
     READ_CACHE_ENTRIES = 2000  # in-memory cache only
     READ_CACHE_PREFIX = "moderation:read:"
 
+    # Live threads (reader/live.py): an open page is told of new comments. A
+    # request waits up to LIVE_WAIT_SECONDS for a change, looking every
+    # LIVE_CHECK_SECONDS, while fewer than LIVE_MAX_WAITERS of its process wait
+    # (each holds a gthread thread: keep it well under GUNICORN_THREADS, so that
+    # page reads always find one). Past it, or on a server without threads, the
+    # answer is at once and asks again in LIVE_POLL_SECONDS (docs/benchmarks.md).
+    LIVE_WAIT_SECONDS = 25.0
+    LIVE_CHECK_SECONDS = 1.0
+    LIVE_MAX_WAITERS = 4
+    LIVE_POLL_SECONDS = 20.0
+
     # Rate limits (Flask-Limiter); memory storage in the embedded default, Redis
     # (MODERATION_REDIS_URL) when several web processes must share the counts.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -101,6 +115,10 @@ class Defaults:
     RATELIMIT_LOGIN_ACCOUNT = "5 per 15 minutes"
     # Reader reports per network, iframe and API together.
     RATELIMIT_REPORT = "5 per minute;30 per day"
+    # Draft previews per network (a read, but each one renders markdown).
+    RATELIMIT_PREVIEW = "30 per minute"
+    # Readers' "respect" presses per network, every thread together.
+    RATELIMIT_RESPECT = "30 per minute;300 per hour"
     # The moderation API, per token.
     RATELIMIT_MODERATION_API = "120 per minute;2000 per hour"
     # Redis down: comments matter more than exact counts. Each process falls back

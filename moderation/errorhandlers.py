@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-import time
 from http import HTTPStatus
 
 from flask import (
@@ -15,6 +13,7 @@ from flask import (
     make_response,
     render_template,
     request,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -23,9 +22,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .embed.reports import reader_args
 from .errors import InvalidInput, ModerationError
 from .extensions import db, limiter
-from .origins import framed_by_site
+from .origins import framed_by_site, parent_origin
+from .reader.limits import retry_message, seconds_until
 from .services.comments import get_thread
 
 logger = logging.getLogger(__name__)
@@ -64,20 +65,15 @@ def rate_limited(error: RateLimitExceeded) -> ResponseReturnValue:
 
 def too_many_requests(reason: str, seconds: int) -> Response:
     """429 saying `reason` and when to try again, with Retry-After."""
-    unit = "second" if seconds == 1 else "seconds"
-    message = f"{reason}; try again in {seconds} {unit}."
+    message = retry_message(reason, seconds)
     return _refusal(HTTPStatus.TOO_MANY_REQUESTS, "too_many_requests", message, seconds)
 
 
 def _refusal(status: HTTPStatus, code: str, message: str, seconds: int) -> Response:
     """A refusal to retry later: JSON with `retry_after`, or a page with a way back
     to the thread that the site may frame inside the iframe; Retry-After either way."""
-    if (request.blueprint or "").startswith("embed") and not wants_json():
-        html = render_template(
-            "errors/error.html", status=status, message=message, back=request.path
-        )
-        response = make_response(html, status)
-        _let_embed_frame(response)
+    if _in_frame():
+        response = embed_refusal(status, message)
     else:
         response = make_response(_respond(status, code, message, retry_after=seconds))
     response.headers["Retry-After"] = str(seconds)
@@ -89,14 +85,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ModerationError)
     def moderation_error(error: ModerationError) -> ResponseReturnValue:
-        extra = {"fields": error.fields} if isinstance(error, InvalidInput) else {}
-        response = make_response(
-            _respond(int(error.status), error.code, error.message, **extra)
-        )
-        if (request.blueprint or "").startswith("embed") and not wants_json():
+        if _in_frame():
             # A refusal inside the publisher's iframe must show there, not blank.
-            _let_embed_frame(response)
-        return response
+            return embed_refusal(int(error.status), error.message)
+        extra = {"fields": error.fields} if isinstance(error, InvalidInput) else {}
+        return _respond(int(error.status), error.code, error.message, **extra)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
@@ -194,19 +187,47 @@ def _retry_after() -> int:
     except Exception:  # the storage went away between the check and now
         logger.warning("could not read the rate-limit window", exc_info=True)
         reset_at = None
-    if reset_at is None:
-        return 60  # unknown: a minute is the shortest window we configure
-    return max(1, math.ceil(reset_at - time.time()))
+    return seconds_until(reset_at)
 
 
-def _let_embed_frame(response: Response) -> None:
-    """Let the thread's site frame this refusal: otherwise the iframe shows nothing."""
+def _in_frame() -> bool:
+    """True for a reader's page inside the publisher's iframe (not its JSON)."""
+    return (request.blueprint or "").startswith("embed") and not wants_json()
+
+
+def embed_refusal(status: int, message: str) -> Response:
+    """The refusal as a page of the iframe: styled like the thread, sized by
+    frame.js, with a way back that keeps the frame's parameters.
+
+    Only the thread's own site may frame it; for no such thread (or a database
+    out of reach) the page stands alone, unframed, without a way back.
+    """
     args = request.view_args or {}
+    thread = None
     try:
         thread = get_thread(str(args.get("site", "")), str(args.get("key", "")))
     except ModerationError:
-        return  # no such thread: the default, unframed policy stands
+        pass  # no such thread
     except sa_exc.SQLAlchemyError:
-        db.session.rollback()
-        return  # the database is out of reach: the default policy stands
-    framed_by_site(response, thread.site)
+        db.session.rollback()  # the database is out of reach
+    origin = parent_origin(thread.site.allowed_origins or ()) if thread else ""
+    back_url = ""
+    if thread is not None:
+        back_url = url_for(
+            "embed.thread_page",
+            site=thread.site.slug,
+            key=thread.key,
+            origin=origin or None,
+            **reader_args(),
+        )
+    html = render_template(
+        "embed/refused.html",
+        status=status,
+        message=message,
+        parent_origin=origin,
+        back_url=back_url,
+    )
+    response = make_response(html, status)
+    if thread is not None:
+        framed_by_site(response, thread.site)
+    return response

@@ -9,11 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
 from .screening.base import DEFAULT_THRESHOLDS, Policy
+from .screening.handles import KEY_MAX, handle_key
 
 
 def utcnow() -> datetime:
@@ -103,6 +104,9 @@ class Site(db.Model):  # type: ignore[name-defined]
     # Surge guard: a thread with more than surge_max_comments new comments, or a
     # held share above surge_held_rate (of at least 10), in surge_window_minutes
     # switches itself to pre-moderation until a moderator switches it back.
+    # Tell a reader before storing a comment the screen would hold or reject for
+    # toxicity, once per draft (the authorship nudge).
+    nudge: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     surge_window_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     surge_max_comments: Mapped[int] = mapped_column(default=200, server_default="200")
     surge_held_rate: Mapped[float] = mapped_column(
@@ -167,12 +171,19 @@ class Comment(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_comments_handle_created", "handle", "created_at"),
         sa.Index("ix_comments_email_created", "email", "created_at"),
         sa.Index("ix_comments_network_created", "network_key", "created_at"),
+        sa.Index("ix_comments_handle_key_created", "handle_key", "created_at"),
+        sa.Index("ix_comments_thread_featured", "thread_id", "featured_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(sa.ForeignKey("threads.id"))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id"))
     handle: Mapped[str] = mapped_column(sa.String(HANDLE_MAX))
+    # The handle's identity for bans, trust and history: case, spacing,
+    # punctuation and look-alike characters folded (screening.handles). Set
+    # whenever the handle is (see `_key_handle`): no path that stores a comment
+    # can forget it.
+    handle_key: Mapped[str | None] = mapped_column(sa.String(KEY_MAX))
     # Never shown to readers; used by moderators only.
     email: Mapped[str | None] = mapped_column(sa.String(EMAIL_MAX))
     body: Mapped[str] = mapped_column(sa.Text)
@@ -207,10 +218,22 @@ class Comment(db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("moderators.id")
     )
     review_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An editors' pick, shown first; who picked it.
+    featured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    featured_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
+    # Posted by a moderator as staff: shown with a badge.
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
+    # Readers' "respect" reactions (one per network, rows in reactions).
+    like_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The authorship nudge: None (not nudged), "edited" or "unchanged" after it.
+    nudge: Mapped[str | None] = mapped_column(sa.String(16))
 
     thread: Mapped[Thread] = relationship(back_populates="comments")
     review_moderator: Mapped[Moderator | None] = relationship(
         foreign_keys=[review_moderator_id]
+    )
+    featured_by: Mapped[Moderator | None] = relationship(
+        foreign_keys=[featured_by_id]
     )
     parent: Mapped[Comment | None] = relationship(remote_side=[id])
     scores: Mapped[list[Score]] = relationship(
@@ -229,6 +252,12 @@ class Comment(db.Model):  # type: ignore[name-defined]
     @property
     def published(self) -> bool:
         return self.status is CommentStatus.PUBLISHED
+
+    @validates("handle")
+    def _key_handle(self, _name: str, handle: str) -> str:
+        """Keep handle_key in step with the handle, however a comment is made."""
+        self.handle_key = handle_key(handle)
+        return handle
 
 
 class Score(db.Model):  # type: ignore[name-defined]
@@ -414,6 +443,22 @@ class Ban(db.Model):  # type: ignore[name-defined]
     lifted_by: Mapped[Moderator | None] = relationship(foreign_keys=[lifted_by_id])
 
 
+class Reaction(db.Model):  # type: ignore[name-defined]
+    """One reader network's "respect" on one comment (no account needed)."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        sa.UniqueConstraint("comment_id", "network_key"),
+        sa.Index("ix_reactions_network_created", "network_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id"))
+    # clients.network_key: an HMAC, never the address.
+    network_key: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Trust(StrEnum):
     """How a handle's comments are treated beyond the screen."""
 
@@ -430,8 +475,8 @@ class Handle(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
-    # Lower-cased, as bans.stored_handle() makes it.
-    handle: Mapped[str] = mapped_column(sa.String(40))
+    # The handle's key, as screening.handles.handle_key() makes it.
+    handle: Mapped[str] = mapped_column(sa.String(KEY_MAX))
     premoderate: Mapped[bool] = mapped_column(default=False)
     trust: Mapped[Trust] = mapped_column(
         _enum(Trust, "handle_trust"), default=Trust.AUTO

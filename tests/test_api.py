@@ -22,6 +22,9 @@ def test_lists_published_comments_with_public_fields_only(client, demo):
         "created_at",
         "display_time",
         "html",
+        "like_count",
+        "featured",
+        "staff",
     }
     assert first["created_at"] == "2023-11-06T05:41:00+00:00"
     assert first["display_time"] == "November 6, 2023 - 12:41 am"

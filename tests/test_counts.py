@@ -48,7 +48,23 @@ def test_counts_published_comments_only_and_unknown_keys_are_zero(client, demo, 
     assert response.status_code == 200
     assert response.json == {"counts": {"seed-article": 5, "other": 2, "nope": 0}}
     assert "public" in response.headers["Cache-Control"]
-    assert "max-age=60" in response.headers["Cache-Control"]
+
+
+def test_a_new_comment_counts_at_once_and_unchanged_counts_are_304(client, demo, app):
+    """A browser must not keep "0 comments" for a minute above a thread with two:
+    it asks every time, and an unchanged answer is a 304 without a body."""
+    url = f"{COUNTS}?thread=fresh"
+    first = client.get(url)
+    assert first.json == {"counts": {"fresh": 0}}
+    assert "no-cache" in first.headers["Cache-Control"]
+    assert "max-age=60" not in first.headers["Cache-Control"]
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    _add_thread(app, "fresh", [CommentStatus.PUBLISHED, CommentStatus.PUBLISHED])
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json == {"counts": {"fresh": 2}}
 
 
 def test_counts_never_mix_sites(client, demo, app):

@@ -129,5 +129,5 @@ def test_french_reader_is_answered_in_french_after_posting(french_client, demo):
         headers=BROWSER_POST,
     )
     assert posted.status_code == 201
-    assert "Merci, Léa : votre commentaire est publié ci-dessous." in _text(posted.text)
+    assert "Merci, Léa : votre commentaire est publié." in _text(posted.text)
     assert '<html lang="fr">' in posted.text

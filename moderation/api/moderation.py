@@ -26,6 +26,7 @@ from ..services.access import require_site
 from ..services.api_tokens import authenticate
 from ..services.bans import ban, get_ban, lift_ban
 from ..services.comments import decide, get_site
+from ..services.editorial import feature, unfeature
 from ..services.review_queues import QUEUES, Cursor, Filters, queue_page
 from ..services.shapes import row_id
 from .payloads import json_object
@@ -158,6 +159,11 @@ def comment_json(comment: Comment) -> dict[str, Any]:
             for hit in comment.rule_hits
         ],
         "report_count": comment.report_count,
+        # Shown in the thread's featured block while it is published.
+        "featured_at": (
+            comment.featured_at.isoformat() if comment.featured_at else None
+        ),
+        "staff": comment.staff_id is not None,
     }
 
 
@@ -245,6 +251,30 @@ def decision(comment_id: str) -> ResponseReturnValue:
     )
     logger.info("API decision on comment %s by moderator %s", decided.id, moderator.id)
     return jsonify(comment_json(decided))
+
+
+def _comment(comment_id: str, moderator: Moderator) -> Comment:
+    """The comment at this id, on one of the moderator's sites (404, 403)."""
+    comment = db.session.get(Comment, _id(comment_id, "comment"))
+    if comment is None:
+        raise NotFound(f"No comment {comment_id}.")
+    require_site(moderator, comment.thread.site_id)
+    return comment
+
+
+@bp.post("/comments/<comment_id>/feature")
+def feature_comment(comment_id: str) -> ResponseReturnValue:
+    """Feature a published comment at the top of its thread; 409 if not published."""
+    moderator = _moderator()
+    featured = feature(_comment(comment_id, moderator), moderator)
+    return jsonify(comment_json(featured))
+
+
+@bp.delete("/comments/<comment_id>/feature")
+def unfeature_comment(comment_id: str) -> ResponseReturnValue:
+    """Take a comment out of its thread's featured comments (200 if it was not in)."""
+    moderator = _moderator()
+    return jsonify(comment_json(unfeature(_comment(comment_id, moderator), moderator)))
 
 
 def _ban_target(

@@ -76,7 +76,7 @@ def thread(site: str, key: str) -> ResponseReturnValue:
 def comments(site: str, key: str) -> ResponseReturnValue:
     """A page of top-level comments in the asked order, each followed by its replies.
 
-    ?sort=oldest|newest|replies, ?limit=1..THREAD_PAGE_MAX top-level comments,
+    ?sort=oldest|newest|replies|liked, ?limit=1..THREAD_PAGE_MAX top-level comments,
     ?after=<cursor> from the previous page's `next`; bad values are a 400.
     Served from the read cache, with an ETag (If-None-Match gets a 304).
     """
@@ -189,8 +189,11 @@ def counts(site: str) -> ResponseReturnValue:
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
     response.vary.add("Origin")
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
+    # Asked again on every page view (a 304 when nothing changed): a count kept
+    # for a minute said "0 comments" above a thread that had two.
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.post("/sites/<site>/threads/<key>/comments/<int:comment_id>/reports")

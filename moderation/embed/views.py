@@ -6,36 +6,54 @@ import contextlib
 from dataclasses import replace
 from http import HTTPStatus
 
+import sqlalchemy as sa
 from flask import (
     Response,
     current_app,
+    jsonify,
     make_response,
     render_template,
     request,
 )
 from flask_babel import get_locale
+from flask_limiter import RequestLimit
 
 from ..errors import FormExpired, InvalidInput, ModerationError
 from ..extensions import db, limiter
-from ..models import Comment, Thread
-from ..origins import check_origin, frame_ancestors_of, framed_by_site, parent_origin
+from ..models import Comment, Site, Thread
+from ..origins import (
+    check_origin,
+    frame_ancestors_of,
+    framed_by_site,
+    origin_of,
+    parent_origin,
+)
 from ..reader import cache as readcache
 from ..reader.first_view import thread_for_view
-from ..reader.limits import post_limits
+from ..reader.limits import (
+    post_limits_answering,
+    retry_message,
+    seconds_until,
+    thread_busy,
+    too_fast,
+)
 from ..security import embed_csp
+from ..services import nudges
 from ..services.comments import (
     RESPONSE_STATUS,
     get_thread,
     receipt_comment,
     submit_comment,
 )
-from ..services.shapes import check_comment
+from ..services.editorial import featured_comments
+from ..services.shapes import ROW_ID_MAX, check_comment
 from ..services.threads import DEFAULT_SORT, SORTS, ReadView, read_page, read_view
 from ..signing import form_idempotency_key, issue_receipt, issue_token, read_token
 from .blueprint import bp
 from .themes import theme_name, valid_overrides
 
-_FIELDS = ("handle", "email", "body", "parent_id")
+# nudge_ack: kept through a bounced form, so a nudged draft is not nudged twice.
+_FIELDS = ("handle", "email", "body", "parent_id", "nudge_ack")
 
 
 def _view() -> ReadView:
@@ -81,12 +99,20 @@ def _render(
     }
     if fragment:
         return render_template("embed/_more.html", **context)
-    reply_to = request.values.get("parent_id") or request.args.get("reply_to") or ""
+    values = values or {"parent_id": request.args.get("reply_to", "")}
+    replying = _reply_parent(thread, values.get("parent_id", ""))
+    if replying is None:
+        values = {**values, "parent_id": ""}
+    on_page = {node.comment.id for node in page.flat()}
     return render_template(
         "embed/thread.html",
         tree=page.nodes,
+        featured=featured_comments(thread),  # editors' picks, above the list
         token=issue_token(thread),
-        values=values or {"parent_id": reply_to},
+        values=values,
+        replying=replying,
+        # The reply form opens under its comment when that is on this page.
+        reply_inline=replying is not None and replying.id in on_page,
         errors=errors or {},
         message=message,
         receipt=receipt,
@@ -99,6 +125,16 @@ def _render(
     )
 
 
+def _reply_parent(thread: Thread, raw: str) -> Comment | None:
+    """The published comment of this thread a reply form answers, if any."""
+    if not raw.isdigit() or int(raw) > ROW_ID_MAX:
+        return None
+    comment = db.session.get(Comment, int(raw))
+    if comment is None or comment.thread_id != thread.id or not comment.published:
+        return None
+    return comment
+
+
 def _page(
     thread: Thread,
     status: int = HTTPStatus.OK,
@@ -109,9 +145,13 @@ def _page(
     receipt: Comment | None = None,
 ) -> Response:
     """The page for one reader (after a post, a reply form, an error): never cached."""
+    view = _view()
+    if receipt is not None and receipt.published and view.after is None:
+        # "Published below" must be true: open the page that holds it.
+        view = replace(view, focus=receipt.id)
     html = _render(
         thread,
-        _view(),
+        view,
         parent_origin(thread.site.allowed_origins or ()),
         values=values,
         errors=errors,
@@ -184,8 +224,20 @@ def _shared_page(site: str, key: str) -> Response:
     )
 
 
+def _too_fast(limit: RequestLimit) -> Response:
+    """A posting limit's answer inside the frame: the thread and its form again,
+    the reader's text kept, saying when to try again (Retry-After is added by
+    errorhandlers.rate_limited)."""
+    args = request.view_args or {}
+    thread = get_thread(str(args.get("site", "")), str(args.get("key", "")))
+    reason = thread_busy() if "post:thread" in limit.key else too_fast()
+    message = retry_message(reason, seconds_until(limit.reset_at))
+    values = {name: request.form.get(name, "") for name in _FIELDS}
+    return _page(thread, HTTPStatus.TOO_MANY_REQUESTS, values=values, message=message)
+
+
 @bp.post("/<site>/<key>")
-@post_limits
+@post_limits_answering(_too_fast)
 def post_comment(site: str, key: str) -> Response:
     """Accept a reader's comment from the embedded form."""
     thread = get_thread(site, key)
@@ -217,8 +269,54 @@ def post_comment(site: str, key: str) -> Response:
             errors=error.fields,
             message=error.message,
         )
+    # The authorship nudge: once per draft, before anything is stored. 422 like a
+    # bounced form: nothing stored, and the posting limits charge only < 300.
+    nudge = nudges.consider(thread, new, request.form.get(nudges.ACK_FIELD))
+    if nudge.ack:
+        values["nudge_ack"] = nudge.ack
+        return _page(
+            thread,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            values=values,
+            message=nudges.message(),
+        )
+    new = replace(new, nudge=nudge.outcome)
     try:
         comment = submit_comment(thread, new)
     except ModerationError as error:  # closed thread, reply to a vanished comment
         return _page(thread, error.status, values=values, message=error.message)
     return _page(thread, RESPONSE_STATUS[comment.status], receipt=comment)
+
+
+@bp.get("/<site>/<key>/allowed")
+@limiter.exempt  # embed.js asks once, only when its frame stayed silent
+def allowed(site: str, key: str) -> Response:
+    """Whether a page at `?origin=` may show this site's comments, for embed.js to
+    explain a frame the browser refused: JSON any page may read (it names only
+    the origin that asked, never the site's list)."""
+    origin = origin_of(request.args.get("origin", ""))
+    found = db.session.scalar(sa.select(Site).filter_by(slug=site))
+    if found is None:
+        body = {
+            "allowed": False,
+            "origin": origin,
+            "message": f"There is no site {site!r} here: check data-site.",
+        }
+    elif origin and origin in {
+        origin_of(o) or o.lower() for o in found.allowed_origins or ()
+    }:
+        body = {"allowed": True, "origin": origin, "message": ""}
+    else:
+        body = {
+            "allowed": False,
+            "origin": origin,
+            "message": (
+                f"This page's origin {origin or '(none)'} may not show comments for "
+                f"site {site!r}. An admin adds it under Sites → Settings → allowed "
+                "origins."
+            ),
+        }
+    response = jsonify(body)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-store"
+    return response

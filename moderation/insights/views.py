@@ -32,6 +32,7 @@ from ..services import site_heads
 from ..services.access import admin_required, require_site, site_ids
 from ..services.comments import get_site
 from . import calibration, charts, queries
+from .nudges import nudge_rows
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ def dashboard() -> str:
         charts=_dashboard_charts(data, one_site, span_name, window, zone, threshold),
         median=queries.percentile(data.waits, 50),
         p90=queries.percentile(data.waits, 90),
+        nudges=nudge_rows(window, [site] if site else sites),
     )
 
 

@@ -73,3 +73,16 @@ class ClaimForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     """Only the CSRF token: the decision to undo is in the URL."""
+
+
+class FeatureForm(FlaskForm):
+    """Feature a published comment in its thread, or take it out again."""
+
+    action = SelectField(choices=["feature", "unfeature"], validators=[DataRequired()])
+
+
+class StaffReplyForm(FlaskForm):
+    """A moderator's reply, published at once with a Staff badge."""
+
+    # Its length is the service's check (BODY_MAX_LENGTH), as for readers.
+    body = TextAreaField("Reply")

@@ -28,6 +28,7 @@ from ..models import Comment, CommentStatus, Decision, Moderator, Site, utcnow
 from ..screening.base import DEFAULT_THRESHOLDS
 from ..services.access import can_moderate, require_site, site_ids
 from ..services.comments import claim, decide, release, undo
+from ..services.editorial import feature, staff_reply, unfeature
 from ..services.review_queues import (
     QUEUES,
     Filters,
@@ -42,7 +43,9 @@ from .forms import (
     BulkForm,
     ClaimForm,
     DecisionForm,
+    FeatureForm,
     LoginForm,
+    StaffReplyForm,
     UndoForm,
 )
 from .highlight import highlight
@@ -194,13 +197,16 @@ def _reviewable(comment: Comment) -> bool:
 
 
 def _render_comment(
-    comment: Comment, status: int = HTTPStatus.OK
+    comment: Comment,
+    status: int = HTTPStatus.OK,
+    reply_form: StaffReplyForm | None = None,
 ) -> ResponseReturnValue:
     held = Filters()
     return render_template(
         "queue/comment.html",
         comment=comment,
         form=DecisionForm(formdata=None),
+        reply_form=reply_form or StaffReplyForm(formdata=None),
         screener=current_app.extensions["screener"],
         histories=author_history(comment, current_user),
         claim_holder=_claim_holder(comment),
@@ -275,6 +281,48 @@ def decision(comment_id: int) -> ResponseReturnValue:
     verb = "Approved" if form.action.data == "approve" else "Rejected"
     flash(f"{verb} comment {comment.id} by {comment.handle}.", "ok")
     return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
+
+
+@bp.post("/comments/<int:comment_id>/feature")
+@login_required
+def feature_comment(comment_id: int) -> ResponseReturnValue:
+    """Feature a published comment in its thread, or unfeature it; 409 if not
+    published."""
+    comment = _comment_or_404(comment_id)
+    form = FeatureForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("Choose feature or unfeature.", form.errors)
+    if form.action.data == "feature":
+        feature(comment, current_user)
+        flash(f"Featured comment {comment.id} by {comment.handle}.", "ok")
+    else:
+        unfeature(comment, current_user)
+        flash(f"Comment {comment.id} is no longer featured.", "ok")
+    target = _safe_next() or url_for("queue.comment", comment_id=comment.id)
+    return redirect(target), HTTPStatus.SEE_OTHER
+
+
+@bp.post("/comments/<int:comment_id>/reply")
+@login_required
+def reply_as_staff(comment_id: int) -> ResponseReturnValue:
+    """Publish a reply to a published comment as staff, under the moderator's name."""
+    comment = _comment_or_404(comment_id)
+    form = StaffReplyForm()  # the body's checks are the service's, as for readers
+    try:
+        reply = staff_reply(
+            comment,
+            current_user,
+            form.body.data or "",
+            current_app.config["BODY_MAX_LENGTH"],
+        )
+    except InvalidInput as error:
+        # Keep what was written, with why it was refused.
+        flash(error.message, "error")
+        return _render_comment(comment, HTTPStatus.UNPROCESSABLE_ENTITY, form)
+    flash(f"Your staff reply #{reply.id} is published.", "ok")
+    return redirect(url_for("queue.comment", comment_id=comment.id)), (
+        HTTPStatus.SEE_OTHER
+    )
 
 
 def _status(raw: str) -> CommentStatus:

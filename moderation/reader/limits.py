@@ -8,10 +8,15 @@ both pass through `clients.keyed_digest`, an HMAC keyed with SECRET_KEY.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter import RequestLimit
 
 from ..bodies import BadJSON, request_json
 from ..clients import keyed_digest, network_key, normal_handle
@@ -19,9 +24,15 @@ from ..extensions import limiter
 
 View = TypeVar("View", bound=Callable[..., object])
 
-# What a reader is told on a 429; the error handler adds "try again in N seconds".
-TOO_FAST = "You are posting too fast"
-THREAD_BUSY = "This discussion is receiving too many comments right now"
+
+# What a reader is told on a 429, in their language; the error handler adds
+# "try again in N seconds".
+def too_fast() -> str:
+    return _("You are posting too fast")
+
+
+def thread_busy() -> str:
+    return _("This discussion is receiving too many comments right now")
 
 
 def submitted_handle() -> str:
@@ -63,35 +74,75 @@ def _stored(response: Response) -> bool:
     return response.status_code < 300
 
 
-_POST_LIMITS = (
-    # Shared limits: the embed form and the JSON API count against the same totals.
-    limiter.shared_limit(
-        lambda: current_app.config["RATELIMIT_POST"],
-        scope="post:network",
-        key_func=network_key,
-        error_message=TOO_FAST,
-    ),
-    limiter.shared_limit(
-        lambda: current_app.config["RATELIMIT_POST_HANDLE"],
-        scope="post:handle",
-        key_func=handle_limit_key,
-        exempt_when=lambda: not submitted_handle(),  # the form check refuses it
-        deduct_when=_stored,
-        error_message=TOO_FAST,
-    ),
-    limiter.shared_limit(
-        lambda: current_app.config["RATELIMIT_POST_THREAD"],
-        scope="post:thread",
-        key_func=thread_key,
-        deduct_when=_stored,
-        error_message=THREAD_BUSY,
-    ),
-)
+def _post_limits(
+    on_breach: Callable[[RequestLimit], Response | None] | None,
+) -> tuple[Any, ...]:
+    """The three posting limits. They are shared: the embed form and the JSON API
+    count against the same totals; only the answer to a breach may differ."""
+    return (
+        limiter.shared_limit(
+            lambda: current_app.config["RATELIMIT_POST"],
+            scope="post:network",
+            key_func=network_key,
+            error_message=too_fast,
+            on_breach=on_breach,
+        ),
+        limiter.shared_limit(
+            lambda: current_app.config["RATELIMIT_POST_HANDLE"],
+            scope="post:handle",
+            key_func=handle_limit_key,
+            exempt_when=lambda: not submitted_handle(),  # the form check refuses it
+            deduct_when=_stored,
+            error_message=too_fast,
+            on_breach=on_breach,
+        ),
+        limiter.shared_limit(
+            lambda: current_app.config["RATELIMIT_POST_THREAD"],
+            scope="post:thread",
+            key_func=thread_key,
+            deduct_when=_stored,
+            error_message=thread_busy,
+            on_breach=on_breach,
+        ),
+    )
+
+
+def _apply(limits: tuple[Any, ...], view: View) -> View:
+    limited: Callable[..., Any] = view
+    for limit in reversed(limits):
+        limited = limit(limited)
+    return cast(View, limited)
+
+
+_POST_LIMITS = _post_limits(None)
 
 
 def post_limits(view: View) -> View:
     """Apply the per-network, per-handle and per-thread posting limits to a view."""
-    limited: Callable[..., Any] = view
-    for limit in reversed(_POST_LIMITS):
-        limited = limit(limited)
-    return cast(View, limited)
+    return _apply(_POST_LIMITS, view)
+
+
+def post_limits_answering(
+    on_breach: Callable[[RequestLimit], Response | None],
+) -> Callable[[View], View]:
+    """The posting limits, with a breach answered by `on_breach` (the embed form
+    answers with the form itself, the reader's text kept)."""
+    limits = _post_limits(on_breach)
+    return lambda view: _apply(limits, view)
+
+
+def retry_message(reason: str, seconds: int) -> str:
+    """ "<reason>; try again in N seconds.", in the reader's language."""
+    return ngettext(
+        "%(reason)s; try again in %(num)d second.",
+        "%(reason)s; try again in %(num)d seconds.",
+        seconds,
+        reason=reason,
+    )
+
+
+def seconds_until(reset_at: float | None) -> int:
+    """Whole seconds until a limit's window resets (at least 1; 60 unknown)."""
+    if reset_at is None:
+        return 60  # unknown: a minute is the shortest window we configure
+    return max(1, math.ceil(reset_at - time.time()))

@@ -205,6 +205,11 @@ class Screener:
             return ScreenClassifier.limitations
         return ""
 
+    @property
+    def loaded(self) -> Classifier | None:
+        """The classifier if it has loaded, without loading it (None until then)."""
+        return self._classifier
+
     def preload(self) -> None:
         """Start loading the classifier without blocking start-up."""
         self._executor.submit(self._safe_load)

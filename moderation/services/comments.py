@@ -56,6 +56,8 @@ class NewComment:
     email: str | None = None
     parent_id: int | None = None
     idempotency_key: str | None = None
+    # After an authorship nudge (services/nudges.py): "edited" or "unchanged".
+    nudge: str | None = None
 
 
 def get_site(slug: str) -> Site:
@@ -117,6 +119,7 @@ def submit_comment(thread: Thread, new: NewComment) -> Comment:
         idempotency_key=new.idempotency_key,
         fingerprint=fingerprint(new.body),
         network_key=network,
+        nudge=new.nudge,
     )
     db.session.add(comment)
     try:

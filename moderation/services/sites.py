@@ -36,6 +36,7 @@ SETTINGS = (
     "allowed_origins",
     "timezone",
     "premoderate",
+    "nudge",
     "hold_thresholds",
     "reject_threshold",
     "banned_words",
@@ -170,6 +171,7 @@ def settings_of(site: Site) -> dict[str, Any]:
         "allowed_origins": list(site.allowed_origins or []),
         "timezone": site.timezone,
         "premoderate": bool(site.premoderate),
+        "nudge": bool(site.nudge),
         "hold_thresholds": dict(site.hold_thresholds or DEFAULT_THRESHOLDS),
         "reject_threshold": site.reject_threshold,
         "banned_words": list(site.banned_words or []),
@@ -198,6 +200,7 @@ def form_values(site: Site) -> dict[str, str]:
             else f"{values['reject_threshold']:g}"
         ),
         "premoderate": "y" if values["premoderate"] else "",
+        "nudge": "y" if values["nudge"] else "",
         "surge_held_rate": f"{values['surge_held_rate']:g}",
         "timezone": values["timezone"],
         "erasure_mode": values["erasure_mode"],
@@ -297,6 +300,8 @@ def parse_settings(site: Site, form: Mapping[str, str]) -> dict[str, Any]:
             f"{zone!r} is not a time zone: use a name like Europe/Paris or UTC."
         ]
     values["premoderate"] = text("premoderate") in ("y", "on", "true", "1")
+    # The authorship nudge (services/nudges.py).
+    values["nudge"] = text("nudge") in ("y", "on", "true", "1")
     thresholds: dict[str, float] = {}
     for label in threshold_labels(site):
         raw = text(f"hold_{label}")

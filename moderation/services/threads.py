@@ -24,7 +24,7 @@ from ..rendering import display_time
 
 # How top-level comments can be ordered; replies always read oldest first, as a
 # conversation does.
-SORTS = ("oldest", "newest", "replies")
+SORTS = ("oldest", "newest", "replies", "liked")
 DEFAULT_SORT = "oldest"
 
 # Replies nest this deep; deeper ones are listed under their ancestor at this
@@ -50,7 +50,9 @@ class BadReadParameter(ModerationError):
 class Cursor:
     """Where the next page starts: just after this top-level comment's sort key."""
 
-    replies: int  # its published descendants when the page was made
+    # Its published descendants ("liked" order: its like_count) when the page
+    # was made.
+    replies: int
     micros: int  # its created_at, microseconds since the epoch (UTC)
     id: int
 
@@ -159,6 +161,7 @@ class _Outline:
     children: dict[int, list[int]]  # published replies of each comment, oldest first
     counts: dict[int, int]  # published descendants of each top-level comment
     parent_of: dict[int, int]  # each shown reply's parent
+    likes: dict[int, int]  # like_count of each top-level comment
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -178,7 +181,7 @@ def _raw(micros: int, like: Any) -> Any:
     return moment
 
 
-# Three narrow columns by the (thread_id, status, created_at) index, run as plain
+# Four narrow columns by the (thread_id, status, created_at) index, run as plain
 # Core: for 5,000 comments the ORM's per-row work would cost more than the query.
 # created_at comes back raw (type_coerce): SQLite's stored text, PostgreSQL's naive
 # UTC datetime. Parsing 5,000 SQLite timestamps would double this step, and only
@@ -188,6 +191,7 @@ _OUTLINE = (
         Comment.id,
         Comment.parent_id,
         sa.type_coerce(Comment.created_at, sa.String).label("created"),
+        Comment.like_count,
     )
     .where(
         Comment.thread_id == sa.bindparam("thread_id"),
@@ -203,10 +207,12 @@ def _outline(thread_id: int) -> _Outline:
     roots: list[int] = []
     root_keys: list[tuple[Any, int]] = []
     children: dict[int, list[int]] = {}
-    for comment_id, parent_id, created in rows:
+    likes: dict[int, int] = {}
+    for comment_id, parent_id, created, like_count in rows:
         if parent_id is None:
             roots.append(comment_id)
             root_keys.append((created, comment_id))
+            likes[comment_id] = like_count
         elif parent_id in published:
             children.setdefault(parent_id, []).append(comment_id)
         # A reply whose parent is no longer published is not shown, nor are its
@@ -223,7 +229,7 @@ def _outline(thread_id: int) -> _Outline:
     for comment_id in reversed(order[len(roots) :]):
         size[parent_of[comment_id]] += size[comment_id] + 1
     counts = {root: size[root] for root in roots}
-    return _Outline(roots, root_keys, children, counts, parent_of)
+    return _Outline(roots, root_keys, children, counts, parent_of, likes)
 
 
 def _descendants(root: int, children: dict[int, list[int]]) -> Iterator[int]:
@@ -233,6 +239,11 @@ def _descendants(root: int, children: dict[int, list[int]]) -> Iterator[int]:
         comment_id = stack.pop()
         yield comment_id
         stack.extend(reversed(children.get(comment_id, ())))
+
+
+def _ranking(outline: _Outline, sort: str) -> dict[int, int]:
+    """The count a ranked order sorts top-level comments by (and cursors carry)."""
+    return outline.likes if sort == "liked" else outline.counts
 
 
 def _ordered(outline: _Outline, view: ReadView) -> list[int]:
@@ -246,11 +257,12 @@ def _ordered(outline: _Outline, view: ReadView) -> list[int]:
         return roots[bisect_right(keys, mark) :] if mark else list(roots)
     if view.sort == "newest":
         return roots[: bisect_left(keys, mark)][::-1] if mark else roots[::-1]
-    # Most replies first; among equals, oldest first.
-    ranked = sorted(range(len(roots)), key=lambda n: (-outline.counts[roots[n]], n))
+    # Most replies (or most liked) first; among equals, oldest first.
+    counts = _ranking(outline, view.sort)
+    ranked = sorted(range(len(roots)), key=lambda n: (-counts[roots[n]], n))
     if after is not None and mark is not None:
         cut = (-after.replies, *mark)
-        ranked = [n for n in ranked if (-outline.counts[roots[n]], *keys[n]) > cut]
+        ranked = [n for n in ranked if (-counts[roots[n]], *keys[n]) > cut]
     return [roots[n] for n in ranked]
 
 
@@ -270,8 +282,8 @@ def read_page(thread: Thread, view: ReadView, locale: str = "en") -> Page:
 
     Pages follow a keyset cursor (the last top-level comment's sort key), so a
     comment published or removed between two pages neither repeats nor skips one
-    in the oldest and newest orders. In "most replies" order a comment whose count
-    changed in between may move across the cursor.
+    in the oldest and newest orders. In the "most replies" and "liked" orders a
+    comment whose count changed in between may move across the cursor.
     """
     outline = _outline(thread.id)
     ordered = _ordered(outline, view)
@@ -282,7 +294,8 @@ def read_page(thread: Thread, view: ReadView, locale: str = "en") -> Page:
     if len(ordered) > view.limit and chosen:
         last = chosen[-1]
         created = outline.root_keys[outline.roots.index(last)][0]
-        following = Cursor(outline.counts[last], _micros(created), last)
+        rank = _ranking(outline, view.sort)[last]
+        following = Cursor(rank, _micros(created), last)
 
     wanted = list(chosen)
     for root in chosen:
@@ -338,4 +351,7 @@ def comment_json(
         "created_at": comment.created_at.isoformat(),
         "display_time": display_time(comment.created_at, timezone, locale),
         "html": comment.html,
+        "like_count": comment.like_count,  # readers' "respect"
+        "featured": comment.featured_at is not None,  # an editors' pick
+        "staff": comment.staff_id is not None,  # posted by a moderator as staff
     }

@@ -68,22 +68,20 @@ def test_reader_edits_then_deletes_their_comment(page, server):
     expect(mine.locator(".own-actions a.edit")).to_be_visible()
     expect(others.locator(".own-actions")).to_have_count(0)
 
+    # Edit opens under the comment, without leaving the thread.
     mine.locator(".own-actions a.edit").click()
-    expect(frame.get_by_role("heading", name="Edit your comment")).to_be_visible()
-    frame.get_by_label("Comment", exact=True).fill("Diplomacy takes *patience*.")
-    frame.get_by_role("button", name="Save changes").click()
+    panel = mine.locator(".inline-panel")
+    expect(panel.locator(".panel-title")).to_have_text("Edit your comment")
+    panel.get_by_label("Comment", exact=True).fill("Diplomacy takes *patience*.")
+    panel.get_by_role("button", name="Save changes").click()
     expect(frame.locator("#result")).to_contain_text("Your edit is published")
-    frame.get_by_role("link", name="Back to the comments").click()
     mine = frame.locator("li.comment", has_text="Diplomacy takes patience.")
     expect(mine.locator("em")).to_have_text("patience")
     expect(mine.locator(".edited")).to_be_visible()
-    # The permalink view it came back to highlights the comment.
-    expect(mine).to_have_class("comment is-target")
 
     mine.locator(".own-actions button.delete").click()
     mine.get_by_role("button", name="Yes, delete it").click()
     expect(frame.locator("#result")).to_contain_text("has been deleted")
-    frame.get_by_role("link", name="Back to the comments").click()
     expect(frame.locator("li.comment").first).to_be_visible()
     expect(frame.get_by_text("Diplomacy takes")).to_have_count(0)
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from chromium import CHROMIUM_ARGS as BROWSER_ARGS
 from chromium import axe
+from publisher import FRAME, fits, frame_of
 
 from live_server import LiveServer, live_server
 
@@ -34,7 +35,6 @@ CHROMIUM_ARGS = [
     # and incognito Chrome do); the preference below says the same.
     "--test-third-party-cookie-phaseout",
 ]
-FRAME = "iframe.moderation-thread"
 TIMEOUT_MS = 15_000
 VERDICT_MS = 60_000
 
@@ -134,29 +134,6 @@ def context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
             context.close()
 
 
-def _frame(page):
-    """The comment iframe's Frame, once embed.js made it and it loaded."""
-    page.locator(FRAME).scroll_into_view_if_needed()
-    handle = page.locator(FRAME).element_handle()
-    frame = handle.content_frame()
-    assert frame is not None
-    frame.wait_for_load_state("load")
-    return frame
-
-
-def _fits(page, frame) -> int:
-    """Waits until the iframe is as tall as its (cross-origin) content."""
-    for _ in range(100):
-        content = frame.evaluate(
-            "Math.ceil(document.documentElement.getBoundingClientRect().height)"
-        )
-        style = page.locator(FRAME).evaluate("f => f.style.height")
-        if style == f"{max(150, content)}px":
-            return content
-        page.wait_for_timeout(100)
-    raise AssertionError(f"iframe height {style!r}, content {content}px")
-
-
 def _status(url: str, data: bytes | None = None, headers=None) -> tuple[int, dict]:
     request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
@@ -178,7 +155,7 @@ def test_reader_posts_replies_and_reports_from_another_site(sites, context):
     service, publisher, _ = sites
     page = context.new_page()
     page.goto(f"{publisher.origin}/article")
-    frame = _frame(page)
+    frame = frame_of(page)
     assert frame.url.startswith(f"{service.url}/embed/demo/seed-article?")
     query = parse_qs(urlsplit(frame.url).query)
     assert query["origin"] == [publisher.origin]
@@ -191,12 +168,13 @@ def test_reader_posts_replies_and_reports_from_another_site(sites, context):
     )
     # count.js filled the teaser from the counts API, cross-origin.
     expect(page.locator("[data-moderation-count]")).to_have_text("5 comments")
-    height = _fits(page, frame)
+    height = fits(page, frame)
 
     body = "Posted from a newsroom on another origin."
-    frame.get_by_label("Name").fill("Nora")
-    frame.get_by_label("Comment", exact=True).fill(body)
-    frame.get_by_role("button", name="Post Comment").click()
+    box = frame.locator("#leave-comment")
+    box.get_by_label("Name").fill("Nora")
+    box.get_by_label("Comment", exact=True).fill(body)
+    box.get_by_role("button", name="Post Comment").click()
     # The first comment may wait for the classifier to load ("being checked"):
     # the frame then polls its receipt and shows the outcome.
     expect(frame.locator("#result")).to_contain_text(
@@ -204,14 +182,15 @@ def test_reader_posts_replies_and_reports_from_another_site(sites, context):
     )
     mine = frame.locator("li.comment", has_text=body).last
     expect(mine.locator(".handle").first).to_have_text("Nora")
-    assert _fits(page, frame) > height
+    assert fits(page, frame) > height
 
+    # Reply opens its form under the comment, without leaving the thread.
     mine.get_by_role("link", name="Reply to Nora").click()
-    frame.wait_for_load_state("load")
+    panel = mine.locator(".inline-panel")
     reply = "And a reply, still inside the iframe."
-    frame.get_by_label("Name").fill("Omar")
-    frame.get_by_label("Comment", exact=True).fill(reply)
-    frame.get_by_role("button", name="Post Comment").click()
+    panel.get_by_label("Name").fill("Omar")
+    panel.get_by_label("Comment", exact=True).fill(reply)
+    panel.get_by_role("button", name="Post Comment").click()
     # The first comment may wait for the classifier to load ("being checked"):
     # the frame then polls its receipt and shows the outcome.
     expect(frame.locator("#result")).to_contain_text(
@@ -219,23 +198,25 @@ def test_reader_posts_replies_and_reports_from_another_site(sites, context):
     )
     nested = frame.locator("li.comment", has_text=body).locator("ol.replies li")
     expect(nested.locator(".body")).to_have_text(reply)
-    _fits(page, frame)
+    fits(page, frame)
 
     violations = axe(frame)
     assert not violations, violations
 
-    frame.locator("li.comment", has_text=body).first.locator("a.report").first.click()
-    frame.wait_for_load_state("load")
-    expect(frame.get_by_role("heading", name="Report a comment")).to_be_visible()
+    # Report opens under the comment too, and answers there.
+    reported = frame.locator("li.comment", has_text=body).first
+    reported.locator(":scope > article a.report").click()
+    panel = reported.locator(":scope > .inline-panel")
+    expect(panel.locator(".panel-title")).to_have_text("Report a comment")
     violations = axe(frame)
     assert not violations, violations
-    frame.get_by_label("Spam or advertising").check()
-    frame.get_by_label("Details").fill("Looks like an advert.")
-    frame.get_by_role("button", name="Send report").click()
-    result = frame.locator("#result")
+    panel.get_by_label("Spam or advertising").check()
+    panel.get_by_label("Details").fill("Looks like an advert.")
+    panel.get_by_role("button", name="Send report").click()
+    result = panel.locator(".panel-message")
     expect(result).to_contain_text("your report was sent to the moderators")
-    assert result.get_attribute("aria-live") == "polite"
-    _fits(page, frame)
+    assert result.get_attribute("role") == "status"
+    fits(page, frame)
 
     assert {c["handle"] for c in _published(service)} >= {"Nora", "Omar"}
     # Nothing on the reader's path left a cookie, first- or third-party.
@@ -323,6 +304,6 @@ def test_a_comment_link_opens_the_frame_at_that_comment(sites, context):
     first = _published(service)[0]["id"]
     page = context.new_page()
     page.goto(f"{publisher.origin}/article#comment-{first}")
-    frame = _frame(page)
+    frame = frame_of(page)
     assert parse_qs(urlsplit(frame.url).query)["comment"] == [str(first)]
     page.close()

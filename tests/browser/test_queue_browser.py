@@ -227,3 +227,40 @@ def test_queue_pages_pass_axe(browser, server: LiveServer):
     finally:
         context.close()
     assert not problems, problems
+
+
+def test_f_features_a_published_comment_that_readers_then_see_first(
+    browser, server: LiveServer
+):
+    problems: list[str] = []
+    context, page = _logged_in(browser, server, "bob@example.com", problems)
+    try:
+        page.goto(f"{server.url}/mod/?queue=approved")
+        first = page.locator("li.item").first
+        comment_id = first.get_attribute("data-id")
+        handle = first.locator(".where strong").inner_text()
+        # j focuses the first approved comment, f features it.
+        page.keyboard.press("j")
+        _press_and_wait(page, "f")
+        assert f"Featured comment {comment_id}" in page.content()
+        item = page.locator(f"#item-{comment_id}")
+        assert item.locator(".badge-featured").is_visible()
+        assert item.locator("button.unfeature").is_visible()
+
+        # Readers see it in the featured block above the thread, badge and link.
+        page.goto(f"{server.url}/embed/demo/seed-article")
+        block = page.locator("section.featured")
+        assert handle in block.inner_text()
+        assert block.locator(f'a[href*="comment={comment_id}"]').count() == 1
+        assert page.locator(f"#comment-{comment_id} .badge-featured").is_visible()
+        assert axe(page) == []
+
+        # On the comment's own page, f takes it out again.
+        page.goto(f"{server.url}/mod/comments/{comment_id}")
+        _press_and_wait(page, "f")
+        assert f"Comment {comment_id} is no longer featured" in page.content()
+        page.goto(f"{server.url}/embed/demo/seed-article")
+        assert page.locator("section.featured").count() == 0
+    finally:
+        context.close()
+    assert not problems, problems

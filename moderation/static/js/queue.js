@@ -137,6 +137,11 @@
       case "b":
         if (here && here.dataset.ban) { go(here.dataset.ban); } else { handled = false; }
         break;
+      case "f":
+        // Feature or unfeature: only published (or featured) comments have the form.
+        var pick = here && here.querySelector("form.feature-form");
+        if (pick) { submit(pick); } else { handled = false; }
+        break;
       case "u":
         submit(document.querySelector("form.undo"));
         break;
