@@ -16,6 +16,7 @@ from moderation.models import (
     CommentStatus,
     Decision,
     Moderator,
+    Site,
     Thread,
 )
 from moderation.services.api_tokens import create_token
@@ -67,8 +68,13 @@ def _audit(app: Flask, action: str) -> list[AuditEntry]:
 
 
 def _revision(app: Flask) -> int:
+    """The revision of north's thread (south has a thread keyed "article" too)."""
     with app.app_context():
-        return db.session.scalar(sa.select(Thread.revision).filter_by(key="article"))
+        return db.session.scalar(
+            sa.select(Thread.revision)
+            .join(Site, Site.id == Thread.site_id)
+            .where(Site.slug == "north", Thread.key == "article")
+        )
 
 
 def test_featuring_from_the_queue_shows_the_block_and_badge_to_readers(
