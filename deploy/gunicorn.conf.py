@@ -12,6 +12,11 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A live thread's long-poll holds a thread while it waits (reader/live.py): let
+# such waits take at most half of each worker's threads, so page reads always
+# find one, unless MODERATION_LIVE_MAX_WAITERS says otherwise.
+if "MODERATION_LIVE_MAX_WAITERS" not in os.environ:
+    raw_env = [f"MODERATION_LIVE_MAX_WAITERS={threads // 2}"]
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

@@ -37,6 +37,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Threads of the one gunicorn worker.
+THREADS = 4
+
+
 def service_environment(directory: Path, url: str) -> dict[str, str]:
     """The environment the service runs with: the caller's, minus its MODERATION_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
@@ -50,6 +54,9 @@ def service_environment(directory: Path, url: str) -> dict[str, str]:
         MODERATION_CLASSIFIER_PRELOAD="false",
         # The browser checks a page right after changing it, from any worker.
         MODERATION_READ_LOOKUP_TTL="0",
+        # Live long-polls may hold half the threads, never all: a page whose live
+        # poll outlives its browser context still waits out LIVE_WAIT_SECONDS.
+        MODERATION_LIVE_MAX_WAITERS=str(THREADS // 2),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
@@ -137,7 +144,7 @@ def live_server(
                 "--workers",
                 "1",
                 "--threads",
-                "4",
+                str(THREADS),
                 "--timeout",
                 "60",
                 "wsgi:app",
