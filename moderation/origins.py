@@ -26,6 +26,11 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def site_origins(site: Site) -> set[str]:
+    """The site's allowed origins as browsers send them (scheme://host[:port])."""
+    return {origin_of(o) or o.lower() for o in site.allowed_origins or ()}
+
+
 def is_browser(request: Request) -> bool:
     """Browsers send Origin on POST and Sec-Fetch-Site on every request."""
     return "Origin" in request.headers or "Sec-Fetch-Site" in request.headers
@@ -38,7 +43,7 @@ def check_origin(request: Request, site: Site) -> None:
     if not is_browser(request):
         return
     own = origin_of(request.host_url)
-    allowed = {own, *(origin_of(o) or o.lower() for o in site.allowed_origins or ())}
+    allowed = {own, *site_origins(site)}
     if origin and origin != "null":
         if origin in allowed:
             return

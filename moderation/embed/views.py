@@ -27,6 +27,7 @@ from ..origins import (
     framed_by_site,
     origin_of,
     parent_origin,
+    site_origins,
 )
 from ..reader import cache as readcache
 from ..reader.first_view import thread_for_view
@@ -302,9 +303,7 @@ def allowed(site: str, key: str) -> Response:
             "origin": origin,
             "message": f"There is no site {site!r} here: check data-site.",
         }
-    elif origin and origin in {
-        origin_of(o) or o.lower() for o in found.allowed_origins or ()
-    }:
+    elif origin and origin in site_origins(found):
         body = {"allowed": True, "origin": origin, "message": ""}
     else:
         body = {

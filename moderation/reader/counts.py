@@ -10,7 +10,7 @@ from flask import Request
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import THREAD_KEY_MAX, Comment, CommentStatus, Site, Thread
-from ..origins import origin_of
+from ..origins import site_origins
 
 MAX_KEYS = 100  # one page of article teasers; more is a crawl, not a page
 
@@ -55,5 +55,5 @@ def published_counts(site: Site, keys: Sequence[str]) -> dict[str, int]:
 def allowed_cors_origin(request: Request, site: Site) -> str | None:
     """The request's Origin when it is one of the site's; None otherwise."""
     origin = request.headers.get("Origin", "").lower()
-    allowed = {origin_of(o) or o.lower() for o in site.allowed_origins or ()}
+    allowed = site_origins(site)
     return origin if origin and origin in allowed else None

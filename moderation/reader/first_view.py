@@ -25,7 +25,7 @@ from ..errors import ForbiddenOrigin, InvalidInput, NotFound
 from ..extensions import db
 from ..links import web_url
 from ..models import THREAD_KEY_MAX, THREAD_TITLE_MAX, THREAD_URL_MAX, Site, Thread
-from ..origins import origin_of
+from ..origins import origin_of, site_origins
 from ..services.comments import get_site
 from ..services.shapes import clean_text
 
@@ -96,7 +96,7 @@ def check_page(key: str, args: Mapping[str, str]) -> tuple[str, str]:
 
 def check_embedder(site: Site, origin: str, url: str, headers: RequestHeaders) -> None:
     """Refuse to create a thread for a page the site does not own."""
-    allowed = {origin_of(o) or o.lower() for o in site.allowed_origins or ()}
+    allowed = site_origins(site)
     refused = ForbiddenOrigin(
         _(
             "Comments for %(site)r can only be embedded on the site's own pages; "
