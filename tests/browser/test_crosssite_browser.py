@@ -10,20 +10,17 @@ are blocked (and none is needed). axe-core checks the iframe's accessibility.
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from chromium import CHROMIUM_ARGS as BROWSER_ARGS
 from chromium import axe
-from publisher import FRAME, fits, frame_of
+from publisher import FRAME, Publisher, fits, frame_of, publisher
 
 from live_server import LiveServer, live_server
 
@@ -51,60 +48,29 @@ PUBLISHER_PAGE = """<!doctype html>
 """
 
 
-class _Page(http.server.BaseHTTPRequestHandler):
-    """Serves the server's `html` at every path: a publisher's article page."""
-
-    def do_GET(self) -> None:  # http.server calls it by this name
-        body = self.server.html.encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@dataclass
-class Publisher:
-    origin: str
-    server: http.server.ThreadingHTTPServer
-
-    def serve(self, service: str, title: str) -> None:
-        self.server.html = PUBLISHER_PAGE.format(  # type: ignore[attr-defined]
-            service=service, origin=self.origin, title=title
-        )
-
-
-def _publisher(host: str) -> Publisher:
-    try:
-        server = http.server.ThreadingHTTPServer((host, 0), _Page)
-    except OSError as error:
-        pytest.skip(f"cannot listen on {host} ({error}): no loopback /8 here")
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Publisher(f"http://{host}:{server.server_address[1]}", server)
-
-
 @pytest.fixture(scope="module")
 def sites(
     chromium_path: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, Publisher, Publisher]]:
     """The service, an allowed publisher and a foreign page, each its own origin."""
-    allowed = _publisher("127.0.0.2")
-    foreign = _publisher("127.0.0.3")
+    allowed = publisher("127.0.0.2")
+    foreign = publisher("127.0.0.3")
     extra = {"MODERATION_DEMO_EXTRA_ORIGINS": json.dumps([allowed.origin])}
     try:
         with live_server(tmp_path_factory.mktemp("crosssite"), extra) as service:
-            allowed.serve(service.url, "Publisher article")
-            foreign.serve(service.url, "Someone else's page")
+            for site, title in (
+                (allowed, "Publisher article"),
+                (foreign, "Someone else's page"),
+            ):
+                page = PUBLISHER_PAGE.format(
+                    service=service.url, origin=site.origin, title=title
+                )
+                site.html("/article", page)
             yield service, allowed, foreign
     finally:
-        for publisher in (allowed, foreign):
-            publisher.server.shutdown()
-            publisher.server.server_close()
+        allowed.stop()
+        foreign.stop()
 
 
 @pytest.fixture(scope="module")

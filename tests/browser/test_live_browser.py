@@ -7,15 +7,14 @@ publisher's article with the one-line embed.js snippet, as on a newsroom's page.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from chromium import TIMEOUT_MS
+from publisher import publisher
 
 from live_server import LiveServer, live_server
 
@@ -35,31 +34,13 @@ ARTICLE = """<!doctype html>
 """
 
 
-class _Article(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # http.server calls it by this name
-        body = self.server.html.encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def live_site(
     chromium_path: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, str]]:
     """The service with short waits, and a publisher's article on another site."""
-    try:
-        article = http.server.ThreadingHTTPServer(("127.0.0.2", 0), _Article)
-    except OSError as error:
-        pytest.skip(f"cannot listen on 127.0.0.2 ({error}): no loopback /8 here")
-    article.daemon_threads = True
-    threading.Thread(target=article.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.2:{article.server_address[1]}"
+    article = publisher("127.0.0.2")
+    origin = article.origin
     settings = {
         "MODERATION_DEMO_EXTRA_ORIGINS": json.dumps([origin]),
         "MODERATION_LIVE_WAIT_SECONDS": "5",
@@ -68,13 +49,10 @@ def live_site(
     }
     try:
         with live_server(tmp_path_factory.mktemp("live"), settings) as service:
-            article.html = ARTICLE.format(  # type: ignore[attr-defined]
-                service=service.url, origin=origin
-            )
+            article.html("/article", ARTICLE.format(service=service.url, origin=origin))
             yield service, origin
     finally:
-        article.shutdown()
-        article.server_close()
+        article.stop()
 
 
 def _post_elsewhere(service: LiveServer, body: str) -> int:
