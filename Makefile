@@ -52,6 +52,8 @@ run: demo
 	@echo "Serving on $(PUBLIC_URL)  (Ctrl-C stops)"
 	@echo "  demo article:   $(PUBLIC_URL)/demo"
 	@echo "  moderators:     $(PUBLIC_URL)/mod/   (login printed above; kept in instance/demo-moderator.txt)"
+	@if [ -n "$$MODERATION_MAIL_URL" ]; then echo "  mail:           SMTP, as MODERATION_MAIL_URL says"; \
+	else echo "  mail:           .eml files in instance/mail/ (MODERATION_MAIL_URL=smtp://... sends)"; fi
 	@echo
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

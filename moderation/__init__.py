@@ -67,6 +67,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .insights.views import bp as insights_bp
     from .manage.views import bp as people_bp
     from .manage.views import manage as manage_bp
+    from .notify.admin_views import bp as webhooks_bp
+    from .notify.settings_views import bp as alerts_bp
+    from .notify.views import bp as notify_bp
     from .queue.views import bp as queue_bp
 
     app.register_blueprint(demo_bp)
@@ -80,16 +83,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(modapi_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(notify_bp)  # readers' mail links (notify/views.py)
+    app.register_blueprint(webhooks_bp)  # admins: sites' webhooks
+    app.register_blueprint(alerts_bp)  # moderators' alerts by mail
     # The reader path carries no cookie, so no session CSRF token: it is guarded
     # by signed form tokens and origin checks instead (signing.py, origins.py).
     csrf.exempt(embed_bp)
     csrf.exempt(api_bp)
     csrf.exempt(modapi_bp)  # bearer tokens only: no cookie is read or set
+    # Mail links carry no session: the signed token in the URL is the proof, and
+    # mail clients' one-click unsubscribe (RFC 8058) POSTs with no form token.
+    csrf.exempt(notify_bp)
     errorhandlers.register(app)
     security.register(app)
     links.register(app)
     commands.register(app)
     _install_screener(app)
+    from . import notify
+
+    notify.init_app(app)
     if app.config["IN_PROCESS_WORKER"]:
         from .services.worker import InProcessWorker
 

@@ -133,6 +133,35 @@ class Defaults:
         "socket_timeout": 0.5,
     }
 
+    # Mail and webhooks (moderation/notify): written to the outbox in the
+    # transaction of the change that causes them, sent by the workers under a
+    # lease. MAIL_URL: smtp://user:password@host:587 (STARTTLS when offered;
+    # ?tls=required or ?tls=off), smtps://host:465; unset, each mail is an .eml
+    # file under MAIL_DIR (default <instance>/mail).
+    MAIL_URL: str | None = None
+    MAIL_FROM = "Comments <comments@localhost>"
+    MAIL_DIR: str | None = None
+    MAIL_TIMEOUT = 10.0  # seconds for each SMTP step: a hung server is a failure
+    OUTBOX_BATCH = 20  # messages claimed at once
+    OUTBOX_LEASE = 120.0  # seconds a claim lasts; a crashed sender's rows return
+    OUTBOX_MAX_ATTEMPTS = 8  # then the message is marked failed
+    OUTBOX_RETRY_SECONDS = 30.0  # first retry; doubles each time, up to 6 hours
+    # The embedded default sends from a thread of the web process, beside its
+    # in-process worker (false: `flask moderation worker` processes send).
+    IN_PROCESS_SENDER = True
+    # How often a sender looks for due messages written by other processes
+    # (its own process's commits wake it at once).
+    OUTBOX_POLL = 5.0
+    # Replies to one comment published within this window go out as one mail.
+    REPLY_BATCH_SECONDS = 300.0
+    # No address gets more than this many mails an hour, no site sends more;
+    # the rest wait (and join the next batch) rather than go out.
+    MAIL_PER_ADDRESS_HOUR = 6
+    MAIL_PER_SITE_HOUR = 500
+    WEBHOOK_TIMEOUT = 5.0
+    # Failed deliveries in a row after which a webhook is switched off.
+    WEBHOOK_DISABLE_AFTER = 20
+
     # Behind a reverse proxy: how many X-Forwarded-For hops to trust (werkzeug
     # ProxyFix). 0 trusts none: a client could otherwise pick its own address.
     PROXY_FIX_X_FOR = 0

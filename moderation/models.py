@@ -112,6 +112,11 @@ class Site(db.Model):  # type: ignore[name-defined]
     surge_held_rate: Mapped[float] = mapped_column(
         sa.Float, default=0.6, server_default="0.6"
     )
+    # Mail the author of a held comment when a moderator approves or rejects it
+    # (only to a confirmed address that asked for replies).
+    notify_outcomes: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     # Bumped on every change that alters how the site's threads render (time zone).
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -196,6 +201,10 @@ class Comment(db.Model):  # type: ignore[name-defined]
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
     screened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it entered the review queue it is in now (held by the screen or a
+    # moderator, reported, or held by reports past the threshold); None when it
+    # is in none. A queue's "waiting" counts from here, not from created_at.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
     # Hash of the normalised body: finds repeats in a thread without a text index.
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
@@ -227,6 +236,11 @@ class Comment(db.Model):  # type: ignore[name-defined]
     like_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The authorship nudge: None (not nudged), "edited" or "unchanged" after it.
     nudge: Mapped[str | None] = mapped_column(sa.String(16))
+    # The author asked for a mail when a reply to this comment is published
+    # (sent only once the address is confirmed: notify/subscriptions.py).
+    notify_replies: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
 
     thread: Mapped[Thread] = relationship(back_populates="comments")
     review_moderator: Mapped[Moderator | None] = relationship(
@@ -326,6 +340,23 @@ class Moderator(UserMixin, db.Model):  # type: ignore[name-defined]
     session_token: Mapped[str] = mapped_column(
         sa.String(32), default=lambda: secrets.token_hex(16), server_default=""
     )
+    # Alerts by mail (notify/alerts.py): held comments on their sites ("off",
+    # "immediate" or "digest" every alert_digest_minutes), surges, reports past
+    # the threshold, and a daily summary per site.
+    alert_held: Mapped[str] = mapped_column(
+        sa.String(16), default="off", server_default="off"
+    )
+    alert_digest_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    alert_surge: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    alert_reports: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    daily_summary: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    # The last digest's end, and the last day a summary went out (site's day).
+    digest_sent_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_sent_on: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sites: Mapped[list[Site]] = relationship(secondary=moderator_sites)
@@ -373,6 +404,9 @@ class Decision(db.Model):  # type: ignore[name-defined]
     )
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A moderator's decision on a queued comment: when it entered the queue it
+    # was decided from (the dashboard's time in queue is created_at minus this).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     comment: Mapped[Comment] = relationship(back_populates="decisions")
     moderator: Mapped[Moderator | None] = relationship()
@@ -594,5 +628,111 @@ class ScreenHead(db.Model):  # type: ignore[name-defined]
     )
     # A moderator's email, "cli" or "schedule".
     created_by: Mapped[str] = mapped_column(sa.String(254), default="system")
+
+    site: Mapped[Site] = relationship()
+
+
+class AddressState(StrEnum):
+    """Where a reader's mail address stands (double opt-in)."""
+
+    PENDING = "pending"  # asked for replies; the confirmation mail is out
+    CONFIRMED = "confirmed"  # clicked the confirmation link: may be mailed
+    UNSUBSCRIBED = "unsubscribed"  # one-click unsubscribe: never mailed again
+    STOPPED = "stopped"  # "stop all mail to this address"
+    BOUNCED = "bounced"  # the server refused it for good
+
+
+class MailAddress(db.Model):  # type: ignore[name-defined]
+    """A reader's address that asked for mail, and whether it may get any.
+
+    Links in mails carry this row's id, signed (notify/tokens.py), never the
+    address. An address that unsubscribed, stopped or bounced is never mailed
+    again; asking for replies anew does not change that.
+    """
+
+    __tablename__ = "mail_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower-cased; unique, so one address has one state everywhere.
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), unique=True)
+    state: Mapped[AddressState] = mapped_column(
+        _enum(AddressState, "mail_address_state"), default=AddressState.PENDING
+    )
+    # The language its owner wrote in when they last asked for replies: their
+    # mails are in it (they are sent by the worker, or someone else's request).
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    """Where a message in the outbox stands."""
+
+    PENDING = "pending"  # to send at due_at (again, after a failure)
+    SENT = "sent"  # the server took it
+    FAILED = "failed"  # refused for good, or out of attempts
+    DROPPED = "dropped"  # not sent on purpose: address stopped, limit, gone
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
+    """A mail or a webhook call, written in the transaction of the change that
+    causes it and sent by the workers under a lease (notify/outbox.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "due_at"),
+        sa.Index("ix_outbox_batch", "batch_key", "status"),
+        sa.Index("ix_outbox_recipient", "recipient", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # "mail" or "webhook"
+    # What it is: "confirm", "reply", "outcome", "held", ..., or a webhook event.
+    topic: Mapped[str] = mapped_column(sa.String(40))
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
+    webhook_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("webhooks.id"), index=True
+    )
+    # A mail's address (lower-cased); None for a webhook call.
+    recipient: Mapped[str | None] = mapped_column(sa.String(EMAIL_MAX))
+    # Messages with one key that are due together go out as one (reply batches).
+    batch_key: Mapped[str | None] = mapped_column(sa.String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fixed when the row is written: a retry after a crash mid-send carries the
+    # same Message-ID (mail) or delivery id (webhook), so receivers can drop it.
+    message_id: Mapped[str] = mapped_column(sa.String(200))
+    # The last attempt: the HTTP status or SMTP code, and what went wrong.
+    response_status: Mapped[int | None] = mapped_column()
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Webhook(db.Model):  # type: ignore[name-defined]
+    """A site's endpoint for events, signed with its own secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    # HMAC-SHA256 key: shown to the admin once when made, needed to sign.
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Failed deliveries in a row; past WEBHOOK_DISABLE_AFTER the hook is disabled.
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
 
     site: Mapped[Site] = relationship()

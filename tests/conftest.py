@@ -99,10 +99,11 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
 
 
 def stop_app(app: Flask) -> None:
-    """Stop the app's in-process worker and close its connections."""
-    worker = app.extensions.get("worker")
-    if worker is not None:
-        worker.stop()
+    """Stop the app's in-process worker and sender, close its connections."""
+    for name in ("worker", "sender"):
+        thread = app.extensions.get(name)
+        if thread is not None:
+            thread.stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -136,11 +137,14 @@ def classifier(app: Flask) -> FixedClassifier:
 
 @pytest.fixture
 def demo(app: Flask) -> DemoThread:
-    """The demo site, thread and five seed comments, loaded as `make run` does."""
+    """The demo site, thread and five seed comments, loaded as `make run` does
+    (without its decided history, demo/history.py, which tests load via the CLI)."""
     from moderation.demo.loader import load_demo
 
     with app.app_context():
-        thread, _ = load_demo(app.config["PUBLIC_URL"], Path(app.instance_path))
+        thread, _ = load_demo(
+            app.config["PUBLIC_URL"], Path(app.instance_path), history=False
+        )
         return DemoThread(thread.id)
 
 

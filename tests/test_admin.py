@@ -20,6 +20,7 @@ from staff_helpers import PASSWORD, add_moderator, add_site, login
 
 SECRET = re.compile(r'<code class="secret">([^<]+)</code>')
 CREATE = ["moderation", "create-moderator"]
+CONFIRM = {"confirm": "yes"}  # the confirmation step's field (moderation/confirm.py)
 
 
 @pytest.fixture
@@ -72,7 +73,8 @@ def test_admin_pages_need_an_admin(app, client, sites, admin):
     with app.app_context():
         admin_id = db.session.scalar(sa.select(Moderator.id).filter_by(role="admin"))
     response = moderator.post(
-        f"/mod/admin/moderators/{admin_id}/active", data={"active": "0"}
+        f"/mod/admin/moderators/{admin_id}/active",
+        data={"active": "0", "confirm": "yes"},
     )
     assert response.status_code == 403
     assert _moderator(app, "admin@example.com").active
@@ -202,11 +204,11 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
     response = admin_client.post(
         f"/mod/admin/moderators/{admin}/active", data={"active": "0"}
     )
-    assert response.status_code == 409
+    assert response.status_code == 409  # refused before any confirmation
     assert "last active admin" in response.text
     json_response = admin_client.post(
         f"/mod/admin/moderators/{admin}/active",
-        data={"active": "0"},
+        data={"active": "0", "confirm": "yes"},
         headers={"Accept": "application/json"},
     )
     assert json_response.status_code == 409
@@ -226,7 +228,7 @@ def test_an_admin_may_step_down_while_another_remains(app, admin, admin_client):
     # The remaining admin is now the last one.
     other = login(app, "second@example.com")
     response = other.post(
-        f"/mod/admin/moderators/{second}/active", data={"active": "0"}
+        f"/mod/admin/moderators/{second}/active", data={"active": "0", "confirm": "yes"}
     )
     assert response.status_code == 409
 
@@ -237,7 +239,8 @@ def test_a_deactivated_admin_does_not_count_as_the_other_admin(
     second = add_moderator(app, "second@example.com", Role.ADMIN)
     assert (
         admin_client.post(
-            f"/mod/admin/moderators/{second}/active", data={"active": "0"}
+            f"/mod/admin/moderators/{second}/active",
+            data={"active": "0", "confirm": "yes"},
         ).status_code
         == 303
     )
@@ -251,7 +254,8 @@ def test_deactivate_and_reactivate(app, admin_client):
     moderator_id = add_moderator(app, "mod@example.com", sites=["north"])
     session = login(app, "mod@example.com")
     response = admin_client.post(
-        f"/mod/admin/moderators/{moderator_id}/active", data={"active": "0"}
+        f"/mod/admin/moderators/{moderator_id}/active",
+        data={"active": "0", "confirm": "yes"},
     )
     assert response.status_code == 303
     assert not _moderator(app, "mod@example.com").active
@@ -301,25 +305,45 @@ def test_token_is_shown_once_and_only_its_hash_is_kept(app, admin_client):
     assert token not in str(entry.after)
 
 
+def test_token_page_says_once_that_the_token_is_shown_once(app, admin_client):
+    moderator_id = add_moderator(app, "bot@example.com", sites=["north"])
+    response = admin_client.post(
+        f"/mod/admin/moderators/{moderator_id}/tokens", data={"name": "triage"}
+    )
+    assert response.status_code == 201
+    text = response.text.lower()
+    warnings = ("shown once", "not shown again", "shown only this once")
+    assert sum(text.count(phrase) for phrase in warnings) == 1
+
+
 def test_revoking_a_token_is_audited_and_final(app, admin_client):
     moderator_id = add_moderator(app, "bot@example.com", sites=["north"])
     admin_client.post(f"/mod/admin/moderators/{moderator_id}/tokens", data={})
     with app.app_context():
         token_id = db.session.scalar(sa.select(ApiToken.id))
-    response = admin_client.post(f"/mod/admin/tokens/{token_id}/revoke")
+    response = admin_client.post(f"/mod/admin/tokens/{token_id}/revoke", data=CONFIRM)
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_at is not None
     (entry,) = _audit(app, "token.revoked")
     assert entry.actor == "admin@example.com"
-    assert admin_client.post(f"/mod/admin/tokens/{token_id}/revoke").status_code == 409
-    assert admin_client.post("/mod/admin/tokens/999/revoke").status_code == 404
+    assert (
+        admin_client.post(
+            f"/mod/admin/tokens/{token_id}/revoke", data=CONFIRM
+        ).status_code
+        == 409
+    )
+    assert (
+        admin_client.post("/mod/admin/tokens/999/revoke", data=CONFIRM).status_code
+        == 404
+    )
 
 
 def test_no_tokens_for_deactivated_moderators(app, admin_client):
     moderator_id = add_moderator(app, "bot@example.com", sites=["north"])
     admin_client.post(
-        f"/mod/admin/moderators/{moderator_id}/active", data={"active": "0"}
+        f"/mod/admin/moderators/{moderator_id}/active",
+        data={"active": "0", "confirm": "yes"},
     )
     response = admin_client.post(f"/mod/admin/moderators/{moderator_id}/tokens")
     assert response.status_code == 409

@@ -1,10 +1,11 @@
 """The package's layers, read from its imports (docs/architecture.md).
 
 From the bottom: plumbing (the top-level modules), screening/, services/, reader/,
-then the blueprint packages, one per audience; commands/ and create_app() assemble
-them. A layer imports only from layers below it. Every import counts, including
-those inside functions: a function-level import hides a cycle from Python but not
-from a reader.
+notify/ (mail and webhooks, told of changes by the services' signals), then the
+blueprint packages, one per audience; commands/ and create_app() assemble them.
+A layer imports only from layers below it. Every import counts, including those
+inside functions: a function-level import hides a cycle from Python but not from
+a reader.
 """
 
 import ast
@@ -31,6 +32,7 @@ BELOW = {
     "screening": set(),
     "services": {"plumbing", "screening"},
     "reader": {"plumbing", "screening", "services"},
+    "notify": {"plumbing", "screening", "services"},
 }
 
 
@@ -121,9 +123,9 @@ def _blueprint_package(module):
 
 
 def layer(module):
-    """plumbing, screening, services, reader, commands or blueprint."""
+    """plumbing, screening, services, reader, notify, commands or blueprint."""
     parts = module.split(".")
-    named = ("screening", "services", "reader", "commands")
+    named = ("screening", "services", "reader", "notify", "commands")
     if len(parts) >= 2 and parts[1] in named:
         return parts[1]
     if len(parts) == 2 and ".".join(parts) not in BLUEPRINT_PACKAGES:
@@ -188,6 +190,9 @@ def test_the_layers_are_where_the_docs_say():
     assert layer("moderation.reader.cache") == "reader"
     assert layer("moderation.screening.rules") == "screening"
     assert layer("moderation.embed.views") == "blueprint"
+    assert layer("moderation.notify.outbox") == "notify"
+    assert layer("moderation.signals") == "plumbing"
+    assert layer_violations({"moderation.services.x": {"moderation.notify.events"}})
     assert layer("moderation.queue") == "blueprint"
     assert layer_violations({"moderation.services.x": {"moderation.embed.views"}})
 

@@ -129,6 +129,7 @@ def test_network_ban_from_a_comment_refuses_other_handles(
             "site": _site_id(app),
             "duration": "1d",
             "reason": "sock puppets",
+            "confirm": "yes",
         },
     )
     assert made.status_code == 303, made.text
@@ -173,7 +174,7 @@ def test_bans_and_lifts_are_audited_before_and_after(
     listing = moderator_client.get("/mod/people/bans")
     assert "troll" in listing.text and "Lift" in listing.text
     lifted = moderator_client.post(
-        f"/mod/people/bans/{ban_id}/lift", data={"reason": "appeal"}
+        f"/mod/people/bans/{ban_id}/lift", data={"reason": "appeal", "confirm": "yes"}
     )
     assert lifted.status_code == 303
     with app.app_context():
@@ -443,6 +444,7 @@ def test_a_typed_handle_ban_from_the_form(app, client, demo, site_moderator):
             "site": _site_id(app),
             "duration": "permanent",
             "reason": "abuse",
+            "confirm": "yes",
         },
     )
     assert made.status_code == 303
@@ -492,3 +494,32 @@ def test_one_worker_batch_sorts_handles_by_standing(make_app, app, demo, moderat
         "Stranger": CommentStatus.HELD,
         "trusted": CommentStatus.PUBLISHED,  # the setting is case-blind
     }
+
+
+def test_ban_message_writes_the_end_as_the_thread_writes_its_times(
+    app, client, demo, site_moderator
+):
+    """Not "12:22 EST": the site's zone, in the thread's own format."""
+    from datetime import UTC, datetime
+
+    from moderation.rendering import display_time
+
+    ban_id = _ban(app, site_moderator, BanKind.HANDLE, "Troll", duration=timedelta(7))
+    until = datetime(2030, 1, 15, 17, 22, tzinfo=UTC)  # 12:22 in New York
+    with app.app_context():
+        db.session.get(Ban, ban_id).expires_at = until
+        db.session.commit()
+        zone = _site().timezone
+    refused = client.post(demo.api, json={"handle": "troll", "body": "Let me in."})
+    assert refused.status_code == 403
+    shown = display_time(until, zone)
+    assert shown == "January 15, 2030 - 12:22 pm"
+    assert refused.json["message"] == f"You can't comment here until {shown}."
+    assert "EST" not in refused.json["message"]
+    # In the reader's language, as the thread's times are.
+    french = client.post(
+        f"{demo.api}?lang=fr",
+        json={"handle": "troll", "body": "Laissez-moi entrer."},
+        headers={"Accept-Language": "fr-FR,fr;q=0.9"},
+    )
+    assert display_time(until, zone, "fr") in french.json["message"]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+from support import MODERATOR_PASSWORD
+
 from moderation.demo.article import load_article
-from moderation.demo.loader import demo_origins
+from moderation.demo.loader import ACTOR, OLD_NAME, demo_origins
+from moderation.extensions import db
+from moderation.models import AuditEntry, Moderator, Role, Site
+from moderation.services.sites import form_values
 
 
 def test_seed_article_parses_into_its_parts():
@@ -69,3 +75,106 @@ def test_demo_page_embeds_with_the_publishers_script_tag(client, demo):
     assert 'data-moderation-count data-site="demo"' in html
     assert client.get("/static/js/embed.js").status_code == 200
     assert client.get("/static/js/count.js").status_code == 200
+
+
+# load-demo again: what an admin saved stays -----------------------------------
+
+
+def _demo_site() -> Site:
+    return db.session.scalar(sa.select(Site).filter_by(slug="demo"))
+
+
+def _demo_site_state(app):
+    with app.app_context():
+        site = db.session.scalar(sa.select(Site).filter_by(slug="demo"))
+        return site.name, list(site.allowed_origins), site.timezone
+
+
+def _audit_rows(app, action):
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(AuditEntry).filter_by(action=action).order_by(AuditEntry.id)
+            )
+        )
+
+
+def _admin_client(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        admin = Moderator(email="admin@example.com", name="Admin", role=Role.ADMIN)
+        admin.set_password(MODERATOR_PASSWORD)
+        db.session.add(admin)
+        db.session.commit()
+    client = app.test_client()
+    login = {"email": "admin@example.com", "password": MODERATOR_PASSWORD}
+    assert client.post("/mod/login", data=login).status_code == 302
+    return client
+
+
+def _load_demo(app, *args: str):
+    result = app.test_cli_runner().invoke(args=["load-demo", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_load_demo_again_keeps_the_origins_an_admin_saved(app, demo):
+    admin = _admin_client(app)
+    page = admin.get("/mod/manage/sites/demo/settings")
+    assert page.status_code == 200
+    with app.app_context():
+        values = form_values(_demo_site())
+    values["allowed_origins"] = "http://localhost\nhttps://publisher.example"
+    values["timezone"] = "Europe/Paris"
+    saved = admin.post("/mod/manage/sites/demo/settings", data=values)
+    assert saved.status_code == 303, saved.text
+    before = _demo_site_state(app)
+    assert before[1] == ["http://localhost", "https://publisher.example"]
+    settings_rows = len(_audit_rows(app, "site.settings"))
+
+    _load_demo(app)  # as `make run` does on every start
+
+    assert _demo_site_state(app) == before
+    # Nothing changed, so nothing was written in the log either.
+    assert len(_audit_rows(app, "site.settings")) == settings_rows
+
+
+def test_load_demo_adds_missing_origins_to_the_saved_ones_and_audits_it(app, demo):
+    with app.app_context():
+        site = _demo_site()
+        site.allowed_origins = ["https://publisher.example"]
+        db.session.commit()
+    app.config["DEMO_EXTRA_ORIGINS"] = "https://staging.publisher.example"
+
+    _load_demo(app, "--public-url", "http://127.0.0.1:9000")
+
+    _, origins, _ = _demo_site_state(app)
+    assert origins == [
+        "https://publisher.example",  # the admin's, first and kept
+        "http://127.0.0.1:9000",
+        "http://localhost:9000",
+        "https://staging.publisher.example",
+    ]
+    (entry,) = [e for e in _audit_rows(app, "site.settings") if e.actor == ACTOR]
+    assert entry.before == {"allowed_origins": ["https://publisher.example"]}
+    assert entry.after == {"allowed_origins": origins}
+    assert "https://staging.publisher.example" in entry.reason
+
+    _load_demo(app, "--public-url", "http://127.0.0.1:9000")  # again: no change
+    assert [e.actor for e in _audit_rows(app, "site.settings")] == [ACTOR]
+    assert _demo_site_state(app)[1] == origins
+
+
+def test_demo_site_is_named_once_as_demo_in_lists(app, demo):
+    name, _, _ = _demo_site_state(app)
+    assert "(demo)" not in name
+    sites = _admin_client(app).get("/mod/manage/sites").text
+    assert "(demo) (demo)" not in sites and "(demo)" in sites  # the slug, once
+    # A database from before: renamed once, audited.
+    with app.app_context():
+        _demo_site().name = OLD_NAME
+        db.session.commit()
+    _load_demo(app)
+    assert _demo_site_state(app)[0] == name
+    (renamed,) = _audit_rows(app, "site.renamed")
+    assert renamed.before == {"name": OLD_NAME} and renamed.after == {"name": name}

@@ -12,7 +12,7 @@ from support import MODERATOR_PASSWORD
 from werkzeug.security import generate_password_hash
 
 from moderation.extensions import db
-from moderation.insights import calibration, queries
+from moderation.insights import calibration
 from moderation.insights.calibration import Sample, calibrate
 from moderation.models import (
     Comment,
@@ -24,6 +24,7 @@ from moderation.models import (
     Site,
     Thread,
 )
+from moderation.services import figures
 
 NOW = datetime(2026, 11, 26, 12, 20, tzinfo=UTC)
 HELD, PUBLISHED, REJECTED = (
@@ -271,11 +272,11 @@ def test_time_in_queue_runs_from_the_latest_hold_to_the_decision(app):
         other = _comment(thread, start, PUBLISHED)
         _decide(other, admin, REJECTED, start + timedelta(minutes=5), PUBLISHED)
         db.session.commit()
-        window = queries.Window.ending(NOW, timedelta(hours=24), timedelta(hours=1))
-        waits = sorted(minutes for _, minutes in queries.queue_waits(window, None))
+        window = figures.Window.ending(NOW, timedelta(hours=24), timedelta(hours=1))
+        waits = sorted(minutes for _, minutes in figures.queue_waits(window, None))
     assert waits == pytest.approx([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20])
-    assert queries.percentile(waits, 50) == pytest.approx(6)
-    assert queries.percentile(waits, 90) == pytest.approx(10)
+    assert figures.percentile(waits, 50) == pytest.approx(6)
+    assert figures.percentile(waits, 90) == pytest.approx(10)
     page = _login(app, "admin@example.com").get("/mod/dashboard").text
     assert _figure(page, "median") == "6 min"
     assert _figure(page, "p90") == "10 min"
@@ -300,7 +301,7 @@ def test_time_in_queue_runs_from_the_latest_hold_to_the_decision(app):
     ],
 )
 def test_percentile_interpolates_between_ranks(values, q, expected):
-    assert queries.percentile(values, q) == (
+    assert figures.percentile(values, q) == (
         expected if expected is None else pytest.approx(expected)
     )
 
@@ -502,7 +503,7 @@ def test_sql_hour_grouping_matches_python_at_bucket_edges(app):
     """The SQL bucketing matches Python's on edges: xx:00:00 starts a bucket."""
     with app.app_context():
         thread = _thread("edges")
-        window = queries.Window.ending(NOW, timedelta(hours=24), timedelta(hours=1))
+        window = figures.Window.ending(NOW, timedelta(hours=24), timedelta(hours=1))
         moments = [
             window.start,
             window.start + timedelta(minutes=59, seconds=59, microseconds=999),
@@ -514,7 +515,7 @@ def test_sql_hour_grouping_matches_python_at_bucket_edges(app):
         for moment in moments:
             _comment(thread, moment)
         db.session.commit()
-        counts = queries.comments_by_status(window, None)[PUBLISHED]
+        counts = figures.comments_by_status(window, None)[PUBLISHED]
     expected = [0] * 24
     for moment in moments:
         index = window.index(moment)

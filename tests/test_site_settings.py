@@ -84,7 +84,9 @@ def test_premoderated_thread_holds_clean_comments_until_switched_off(
     site_moderator_client.post(f"/mod/manage/threads/{demo.id}/premoderate")
     held = client.post(demo.api, json={"handle": "A", "body": "Clean."})
     assert held.json["status"] == "held"
-    site_moderator_client.post(f"/mod/manage/threads/{demo.id}/postmoderate")
+    site_moderator_client.post(
+        f"/mod/manage/threads/{demo.id}/postmoderate", data={"confirm": "yes"}
+    )
     assert client.post(demo.api, json={"handle": "B", "body": "Ok."}).status_code == 201
     assert [e.action for e in _audit(app, "thread.premoderate")] == [
         "thread.premoderate"

@@ -113,8 +113,17 @@ def test_surge_trips_once_at_the_bound_and_a_moderator_switches_it_back(
     page = moderator_client.get("/mod/")
     assert "switched to pre-moderation" in page.text
     assert f"/mod/manage/threads/{demo.id}/end-surge" in page.text
-    back = moderator_client.post(
+    # Switching back turns pre-moderation off: asked first, without script too.
+    asked = moderator_client.post(
         f"/mod/manage/threads/{demo.id}/end-surge", data={"next": "/mod/"}
+    )
+    assert asked.status_code == 200 and "Stop pre-moderating" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    with app.app_context():
+        assert db.session.get(Thread, demo.id).premoderate
+    back = moderator_client.post(
+        f"/mod/manage/threads/{demo.id}/end-surge",
+        data={"next": "/mod/", "confirm": "yes"},
     )
     assert back.status_code == 303 and back.headers["Location"] == "/mod/"
     with app.app_context():

@@ -1,5 +1,6 @@
-"""Commands: `flask moderation create-moderator`, `flask create-api-token`, and a
-reader's data: `flask export-reader`, `flask erase-reader`."""
+"""Commands: `flask moderation create-moderator`, `flask moderation create-site`,
+`flask create-api-token`, and a reader's data: `flask export-reader`,
+`flask erase-reader`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..commands.screen import moderation_group
 from ..errors import InvalidInput, InvalidTransition, ModerationError
 from ..extensions import db
 from ..models import Role
+from ..services import sites
 from ..services.api_tokens import create_token
 from ..services.comments import get_site
 from ..services.erasure import Reader, erase_reader, export_reader, find_comments
@@ -109,6 +111,53 @@ def create_moderator_command(
         db.session.rollback()
         raise click.ClickException(error.message) from error
     click.echo(f"updated {moderator.role.value} {email} (its sessions have ended)")
+
+
+@moderation_group.command("create-site")
+@click.argument("slug")
+@click.option("--name", required=True, help="Shown to moderators, e.g. 'Daily News'.")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    required=True,
+    metavar="ORIGIN",
+    help="Where its pages are served, e.g. https://news.example; repeat for more.",
+)
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="Comment times' zone."
+)
+@click.option(
+    "--copy-from",
+    "copy_from",
+    default=None,
+    metavar="SLUG",
+    help="Copy thresholds, word lists and the other settings from this site.",
+)
+def create_site_command(
+    slug: str, name: str, origins: tuple[str, ...], timezone: str, copy_from: str | None
+) -> None:
+    """Create a site that pages may embed threads of (audited)."""
+    source = None
+    if copy_from:
+        source = sites.find_site(copy_from)
+        if source is None:
+            raise click.BadParameter(f"no site {copy_from!r}", param_hint="--copy-from")
+    try:
+        site = sites.create_site(
+            slug, name, "\n".join(origins), timezone, copy_from=source, actor=ACTOR
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in error.fields.items()
+        )
+        raise click.ClickException(problems or error.message) from error
+    copied = f", settings copied from {source.slug}" if source is not None else ""
+    click.echo(
+        f"created site {site.slug} ({site.name}): origins "
+        f"{', '.join(site.allowed_origins)}, time zone {site.timezone}{copied}"
+    )
 
 
 @click.command("create-api-token")

@@ -150,6 +150,12 @@ def _keep_an_admin(moderator: Moderator) -> None:
         )
 
 
+def check_may_deactivate(moderator: Moderator) -> None:
+    """409 when deactivating `moderator` would leave no active admin (asked before
+    the confirmation, so that nobody confirms what cannot be done)."""
+    _keep_an_admin(moderator)
+
+
 def set_role(
     moderator: Moderator, role: Role, *, by: Moderator | None, actor: str | None = None
 ) -> bool:

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from ..confirm import confirmation, confirmed
 from ..errors import InvalidInput, InvalidTransition, ModerationError
 from ..extensions import db
 from ..models import Moderator, Role, Site, utcnow
@@ -169,6 +170,10 @@ def update(moderator_id: int) -> ResponseReturnValue:
     )
 
 
+def _live_tokens(moderator_id: int) -> int:
+    return sum(1 for token in tokens_of(moderator_id) if token.revoked_at is None)
+
+
 @bp.post("/moderators/<int:moderator_id>/active")
 @admin_required
 def set_active(moderator_id: int) -> ResponseReturnValue:
@@ -178,15 +183,35 @@ def set_active(moderator_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit() or form.active.data not in {"0", "1"}:
         raise InvalidInput("Say whether the account should be active.")
     active = form.active.data == "1"
+    page = url_for("admin.moderator", moderator_id=moderator.id)
     try:
+        if not active and moderator.active and not confirmed():
+            # Refused before asking: nobody confirms what cannot be done.
+            staff.check_may_deactivate(moderator)
+            return _confirm_deactivation(moderator, page)
         staff.set_active(moderator, active, by=current_user)
     except InvalidTransition as error:
         db.session.rollback()
         flash(error.message, "error")
         return _edit_page(moderator), HTTPStatus.CONFLICT
     flash(f"{moderator.email} is {'active' if active else 'deactivated'}.", "ok")
-    return redirect(
-        url_for("admin.moderator", moderator_id=moderator.id), HTTPStatus.SEE_OTHER
+    return redirect(page, HTTPStatus.SEE_OTHER)
+
+
+def _confirm_deactivation(moderator: Moderator, page: str) -> ResponseReturnValue:
+    return confirmation(
+        title=f"Deactivate {moderator.email}",
+        effects=[
+            f"{moderator.email} can no longer log in; every session of theirs "
+            "ends now.",
+            f"Their API tokens ({_live_tokens(moderator.id)} not revoked) stop "
+            "working until the account is reactivated.",
+            "The change is recorded in the audit log.",
+        ],
+        action=url_for("admin.set_active", moderator_id=moderator.id),
+        button="Deactivate",
+        cancel=page,
+        fields={"active": "0"},
     )
 
 
@@ -202,7 +227,8 @@ def new_token(moderator_id: int) -> ResponseReturnValue:
         raise InvalidTransition(f"{moderator.email} is deactivated.")
     row, token = create_token(moderator, form.name.data or "", by=current_user)
     flash(f"Made API token {row.prefix}… for {moderator.email}.", "ok")
-    shown = {"label": "API token (copy it now; it is not shown again)", "secret": token}
+    # The partial says once that it is shown once; the label only names it.
+    shown = {"label": f"API token {row.prefix}… for {moderator.email}", "secret": token}
     return _edit_page(moderator, shown_once=shown), HTTPStatus.CREATED
 
 
@@ -214,6 +240,20 @@ def revoke(token_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         raise _form_errors(form)
     row = get_token(token_id)
+    if row.revoked_at is None and not confirmed():
+        named = f" ({row.name})" if row.name else ""
+        return confirmation(
+            title=f"Revoke API token {row.prefix}…",
+            effects=[
+                f"Token {row.prefix}…{named}, which acts as {row.moderator.email}, "
+                "stops working at once: requests with it get 401.",
+                "This cannot be undone; make a new token if one is needed again.",
+                "The revocation is recorded in the audit log.",
+            ],
+            action=url_for("admin.revoke", token_id=row.id),
+            button="Revoke token",
+            cancel=url_for("admin.moderator", moderator_id=row.moderator_id),
+        )
     revoke_token(row, by=current_user)
     flash(f"Revoked API token {row.prefix}….", "ok")
     return redirect(

@@ -25,7 +25,7 @@ from ..models import Ban, BanKind, Comment, CommentStatus, Moderator, Site
 from ..services.access import require_site
 from ..services.api_tokens import authenticate
 from ..services.bans import ban, get_ban, lift_ban
-from ..services.comments import decide, get_site
+from ..services.comments import decide, get_site, keep
 from ..services.editorial import feature, unfeature
 from ..services.review_queues import QUEUES, Cursor, Filters, queue_page
 from ..services.shapes import row_id
@@ -159,12 +159,21 @@ def comment_json(comment: Comment) -> dict[str, Any]:
             for hit in comment.rule_hits
         ],
         "report_count": comment.report_count,
+        "queued_at": _queued_at(comment),
         # Shown in the thread's featured block while it is published.
         "featured_at": (
             comment.featured_at.isoformat() if comment.featured_at else None
         ),
         "staff": comment.staff_id is not None,
     }
+
+
+def _queued_at(comment: Comment) -> str | None:
+    """When it entered the queue it is in (a held import: its screening)."""
+    since = comment.queued_at
+    if since is None and comment.status is CommentStatus.HELD:
+        since = comment.screened_at or comment.created_at
+    return since.isoformat() if since is not None else None
 
 
 def ban_json(entry: Ban) -> dict[str, Any]:
@@ -221,7 +230,8 @@ def queue() -> ResponseReturnValue:
 
 @bp.post("/comments/<comment_id>/decision")
 def decision(comment_id: str) -> ResponseReturnValue:
-    """Approve or reject a comment: the same Decision and audit rows as the UI."""
+    """Approve, reject or keep a comment: the same Decision and audit rows as the
+    UI."""
     moderator = _moderator()
     comment = db.session.get(Comment, _id(comment_id, "comment"))
     if comment is None:
@@ -229,10 +239,10 @@ def decision(comment_id: str) -> ResponseReturnValue:
     require_site(moderator, comment.thread.site_id)
     payload = _json_object()
     action = payload.get("action")
-    if action not in ACTIONS:
+    if action != "keep" and action not in ACTIONS:
         raise InvalidInput(
-            'action is "approve" or "reject".',
-            {"action": ['Must be "approve" or "reject".']},
+            'action is "approve", "reject" or "keep".',
+            {"action": ['Must be "approve", "reject" or "keep".']},
         )
     expected = None
     if (raw_expected := payload.get("expected")) is not None:
@@ -242,13 +252,14 @@ def decision(comment_id: str) -> ResponseReturnValue:
             raise InvalidInput(
                 "expected is a comment status.", {"expected": ["Unknown status."]}
             ) from error
-    decided = decide(
-        comment,
-        moderator,
-        ACTIONS[action],
-        reason=_text(payload, "reason"),
-        expected=expected,
-    )
+    reason = _text(payload, "reason")
+    if action == "keep":
+        # Dismiss the open reports; the comment stays (or is put back) up.
+        decided = keep(comment, moderator, reason=reason, expected=expected)
+    else:
+        decided = decide(
+            comment, moderator, ACTIONS[action], reason=reason, expected=expected
+        )
     logger.info("API decision on comment %s by moderator %s", decided.id, moderator.id)
     return jsonify(comment_json(decided))
 

@@ -217,6 +217,18 @@ def worker_command(
     # SIGTERM (systemd, Procfile managers) and Ctrl-C: finish the batch, then exit.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    # Mail and webhooks go out from a thread of their own (notify/sender.py).
+    from ..notify.sender import run_sender
+
+    sender = threading.Thread(
+        target=run_sender,
+        args=(app,),
+        kwargs={"stop": stop},
+        name="outbox-sender",
+        daemon=True,
+    )
+    if not drain:
+        sender.start()
     stats = run(
         app,
         batch_size=batch_size or config["WORKER_BATCH_SIZE"],
@@ -226,4 +238,12 @@ def worker_command(
         drain=drain,
         stop=stop,
     )
+    if drain:  # what the screening caused goes out too
+        sent = run_sender(app, stop=stop, drain=True)
+        click.echo(
+            f"outbox: {sent.sent} sent, {sent.retried} to retry, "
+            f"{sent.failed} failed, {sent.dropped} dropped"
+        )
+    else:
+        sender.join()  # it stops with the same signal
     click.echo(stats.summary())

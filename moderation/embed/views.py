@@ -16,6 +16,7 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 
 from ..errors import FormExpired, InvalidInput, ModerationError
@@ -54,7 +55,7 @@ from .blueprint import bp
 from .themes import theme_name, valid_overrides
 
 # nudge_ack: kept through a bounced form, so a nudged draft is not nudged twice.
-_FIELDS = ("handle", "email", "body", "parent_id", "nudge_ack")
+_FIELDS = ("handle", "email", "body", "parent_id", "nudge_ack", "notify_replies")
 
 
 def _view() -> ReadView:
@@ -251,6 +252,11 @@ def post_comment(site: str, key: str) -> Response:
             body_max=current_app.config["BODY_MAX_LENGTH"],
             handle_max=current_app.config["HANDLE_MAX_LENGTH"],
         )
+        # "Email me replies" needs an address to send them to.
+        notify_replies = request.form.get("notify_replies") in ("1", "on", "y")
+        if notify_replies and new.email is None:
+            message = _("Give your email to get replies by email.")
+            raise InvalidInput(message, {"email": [message]})
         # Every reader of a cached page holds the same token: the key is the
         # token with what was written, so only a true double submit repeats it.
         new = replace(
@@ -258,6 +264,7 @@ def post_comment(site: str, key: str) -> Response:
             idempotency_key=form_idempotency_key(
                 token, new.handle, new.body, new.parent_id
             ),
+            notify_replies=notify_replies,
         )
     except FormExpired as error:
         # Keep what the reader wrote; the fresh token lets them post it at once.

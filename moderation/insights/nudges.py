@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, Thread
-from .queries import Window
+from ..services.figures import Window
 
 
 @dataclass

@@ -23,15 +23,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, ModerationError, NotFound
 from ..extensions import db
 from ..forms import ReasonForm
 from ..models import Site, utcnow
 from ..screening.base import DEFAULT_THRESHOLDS
-from ..services import site_heads
+from ..services import figures, site_heads, thresholds
 from ..services.access import admin_required, require_site, site_ids
 from ..services.comments import get_site
-from . import calibration, charts, queries
+from . import calibration, charts
 from .nudges import nudge_rows
 
 logger = logging.getLogger(__name__)
@@ -110,15 +110,15 @@ def wait_filter(value: float | None) -> str:
 def dashboard() -> str:
     """The shift at a glance: volume by status, held rate, waits, score spread."""
     span_name = request.args.get("range") or "24h"
-    if span_name not in queries.RANGES:
+    if span_name not in figures.RANGES:
         raise InvalidInput("The range is 24h or 7d.")
     sites = _sites_in_scope()
     site = _chosen_site(request.args.get("site"))
     label = _label()
     scope = {site.id} if site else site_ids(current_user)
-    span, bucket = queries.RANGES[span_name]
-    window = queries.Window.ending(utcnow(), span, bucket)
-    data = queries.dashboard(window, scope, label)
+    span, bucket = figures.RANGES[span_name]
+    window = figures.Window.ending(utcnow(), span, bucket)
+    data = figures.dashboard(window, scope, label)
     # One site in view (chosen, or the only one the moderator works): its hours
     # and its threshold line.
     one_site = site or (sites[0] if len(sites) == 1 else None)
@@ -137,22 +137,22 @@ def dashboard() -> str:
         zone=zone,
         slots=_slot_labels(window, zone, span_name),
         charts=_dashboard_charts(data, one_site, span_name, window, zone, threshold),
-        median=queries.percentile(data.waits, 50),
-        p90=queries.percentile(data.waits, 90),
+        median=figures.percentile(data.waits, 50),
+        p90=figures.percentile(data.waits, 90),
         nudges=nudge_rows(window, [site] if site else sites),
     )
 
 
-def _slot_labels(window: queries.Window, zone: ZoneInfo, span_name: str) -> list[str]:
+def _slot_labels(window: figures.Window, zone: ZoneInfo, span_name: str) -> list[str]:
     pattern = "%H:%M" if span_name == "24h" else "%a %H:%M"
     return [start.astimezone(zone).strftime(pattern) for start in window.starts]
 
 
 def _dashboard_charts(
-    data: queries.Dashboard,
+    data: figures.Dashboard,
     site: Site | None,
     span_name: str,
-    window: queries.Window,
+    window: figures.Window,
     zone: ZoneInfo,
     threshold: float | None,
 ) -> dict[str, object]:
@@ -172,10 +172,10 @@ def _dashboard_charts(
             STATUS_COLOURS[status.value],
             status.value,
         )
-        for status in queries.STATUS_ORDER
+        for status in figures.STATUS_ORDER
         if any(data.by_status[status]) or status.value in ("published", "held")
     ]
-    edges = [i / queries.HISTOGRAM_BINS for i in range(queries.HISTOGRAM_BINS + 1)]
+    edges = [i / figures.HISTOGRAM_BINS for i in range(figures.HISTOGRAM_BINS + 1)]
     return {
         "volume": charts.stacked_bars(
             "chart-volume",
@@ -218,7 +218,7 @@ def _dashboard_charts(
             "chart-scores",
             f"{data.label} scores of comments received, {where}",
             f"{sum(data.histogram):,} comments scored for {data.label}, in bins "
-            f"of {1 / queries.HISTOGRAM_BINS:.2f}"
+            f"of {1 / figures.HISTOGRAM_BINS:.2f}"
             + (
                 f"; the site holds at {threshold:.2f}."
                 if threshold is not None
@@ -252,9 +252,13 @@ def _calibration(site: Site, label: str) -> tuple[list[calibration.Row], int, in
 @bp.get("/calibration")
 @login_required
 def calibrate() -> str:
-    """Precision and recall of each hold threshold on what moderators decided."""
+    """Precision and recall of each hold threshold on what moderators decided;
+    with `threshold`, a preview of what it would have done (admins may apply it)."""
     sites, site = _calibration_site()
     label = _label()
+    raw = request.args.get("threshold")
+    # Parsed before anything is drawn: a bad threshold is a 400 for everyone.
+    chosen = thresholds.parse_threshold(raw) if raw is not None else None
     if site is None:
         return render_template(
             "insights/calibration.html", sites=sites, site=None, label=label
@@ -262,6 +266,15 @@ def calibrate() -> str:
     rows, decided, unscored = _calibration(site, label)
     enough = decided >= calibration.MIN_DECISIONS
     chart = _calibration_chart(site, label, rows, decided) if enough else None
+    current = _threshold(site, label)
+    suggested = calibration.suggest(rows) if enough else None
+    preview = (
+        calibration.site_preview(site.id, label, chosen, current, site.reject_threshold)
+        if chosen is not None
+        else None
+    )
+    last = thresholds.last_change(site, label)
+    admin = bool(current_user.is_admin)
     return render_template(
         "insights/calibration.html",
         sites=sites,
@@ -276,8 +289,99 @@ def calibrate() -> str:
         rejected=rows[0].rejected if rows else 0,
         chart=chart,
         heads=site_heads.history(site),
-        rollback_form=ReasonForm() if current_user.is_admin else None,
+        rollback_form=ReasonForm() if admin else None,
+        current=current,
+        suggested=suggested,
+        chosen=chosen,
+        typed=raw if raw is not None else "",
+        preview=preview,
+        apply_form=ReasonForm() if admin and preview is not None else None,
+        last_change=last,
+        undo_form=ReasonForm() if admin and last and last.undoable else None,
+        show=thresholds.show,
     )
+
+
+def _posted_label() -> str:
+    label = str(request.form.get("label") or "")
+    if not _LABEL.fullmatch(label):
+        raise ModerationError("A label is a lower-case name such as toxicity.")
+    return label
+
+
+def _checked_form() -> ReasonForm:
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise ModerationError("A reason has at most 1,000 characters.")
+    return form
+
+
+def _back_to_calibration(site: Site, label: str) -> ResponseReturnValue:
+    return redirect(
+        url_for("insights.calibrate", site=site.slug, label=label)
+    ), HTTPStatus.SEE_OTHER
+
+
+@bp.post("/calibration/<site>/apply")
+@admin_required
+def apply_threshold(site: str) -> ResponseReturnValue:
+    """Set the site's hold threshold for a label to the previewed one (admins)."""
+    found = get_site(site)
+    form = _checked_form()
+    label = _posted_label()
+    value = thresholds.parse_threshold(request.form.get("threshold"))
+    raw_expected = str(request.form.get("expected") or "").strip()
+    expected = (
+        None
+        if raw_expected in ("", "none")
+        else thresholds.parse_threshold(raw_expected)
+    )
+    change = thresholds.apply(
+        found,
+        label,
+        value,
+        moderator=current_user,
+        expected=expected,
+        reason=form.reason.data or "",
+    )
+    if change is None:
+        flash(
+            f"The {label} threshold of {found.name} is {thresholds.show(value)} "
+            "already: nothing changed.",
+            "ok",
+        )
+    else:
+        flash(
+            f"{found.name} now holds comments at {label} "
+            f"{thresholds.show(change.after)} (was {thresholds.show(change.before)}). "
+            "Undo is under “Last change” below.",
+            "ok",
+        )
+    return _back_to_calibration(found, label)
+
+
+@bp.post("/calibration/<site>/undo")
+@admin_required
+def undo_threshold(site: str) -> ResponseReturnValue:
+    """Restore the threshold an audited change replaced (admins)."""
+    found = get_site(site)
+    form = _checked_form()
+    label = _posted_label()
+    try:
+        entry_id = int(str(request.form.get("entry") or ""))
+    except ValueError:
+        raise ModerationError(
+            "Which change to undo is missing: reload the page."
+        ) from None
+    change = thresholds.undo(
+        found, entry_id, label, moderator=current_user, reason=form.reason.data or ""
+    )
+    flash(
+        f"Undone: {found.name} holds comments at {label} "
+        f"{thresholds.show(change.after)} again.",
+        "ok",
+    )
+    return _back_to_calibration(found, label)
 
 
 @bp.post("/calibration/<site>/rollback")

@@ -56,3 +56,16 @@ class HandleForm(FlaskForm):
         validators=[DataRequired()],
     )
     reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
+
+
+class NewSiteForm(FlaskForm):
+    """A new site; the service checks the slug, origins and time zone."""
+
+    # Empty fields are the service's to name, with the others' errors at once.
+    slug = StringField("Slug", validators=[Length(max=64)])
+    name = StringField("Name", validators=[Length(max=300)])
+    allowed_origins = TextAreaField("Allowed origins", validators=[Length(max=20_000)])
+    timezone = StringField("Time zone", default="UTC", validators=[Length(max=64)])
+    # A site's slug, or "" for the defaults.
+    copy_from = SelectField("Other settings", choices=[], validate_choice=True)
+    reason = StringField("Reason", validators=[Optional(), Length(max=1000)])

@@ -11,12 +11,21 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..errors import InvalidInput, InvalidTransition, NotFound
+from ..confirm import confirmation, confirmed
+from ..errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..forms import ReasonForm
 from ..models import BanKind, Comment, Moderator, Site, Trust
@@ -24,7 +33,8 @@ from ..services import bans as ban_service
 from ..services import sites
 from ..services.access import admin_required, require_site
 from ..services.comments import get_site
-from .forms import BanForm, HandleForm
+from .forms import BanForm, HandleForm, NewSiteForm
+from .snippets import embed_snippets
 
 EVERY_SITE = "all"
 
@@ -153,6 +163,11 @@ def new_ban() -> ResponseReturnValue:
     )
     duration: timedelta | None = ban_service.DURATIONS[form.duration.data]
     try:
+        if not confirmed():
+            ban_service.check_ban(
+                site, kind, value, moderator=current_user, duration=duration
+            )
+            return _confirm_ban(form, comment, kind, value, site)
         made = ban_service.ban(
             site,
             kind,
@@ -169,6 +184,52 @@ def new_ban() -> ResponseReturnValue:
     return redirect(url_for("people.bans")), HTTPStatus.SEE_OTHER
 
 
+def _ban_target(kind: BanKind, value: str, comment: Comment | None) -> str:
+    """Who a ban covers, in words (a network key is never shown)."""
+    if kind is BanKind.NETWORK:
+        return f"the network comment {comment.id if comment else ''} came from"
+    return f"the {kind.value} {value.strip()!r}"
+
+
+def _confirm_ban(
+    form: BanForm,
+    comment: Comment | None,
+    kind: BanKind,
+    value: str,
+    site: Site | None,
+) -> ResponseReturnValue:
+    """The step before a ban: exactly who, where, for how long."""
+    where = site.name if site is not None else "every site"
+    how_long = ban_service.DURATION_LABELS[form.duration.data].lower()
+    effects = [
+        f"New comments from {_ban_target(kind, value, comment)} are refused on "
+        f"{where}, {how_long if how_long == 'permanently' else 'for ' + how_long}.",
+        "The reader is told they can't comment; published comments stay as they are.",
+        "The ban is recorded in the audit log, with the reason: "
+        f"{(form.reason.data or '').strip()!r}.",
+    ]
+    fields = {
+        "kind": kind.value,
+        "site": form.site.data or "",
+        "duration": form.duration.data or "",
+        "reason": form.reason.data or "",
+    }
+    if comment is not None:
+        fields["comment_id"] = str(comment.id)
+    else:
+        fields["value"] = value
+    return confirmation(
+        title=f"Ban {_ban_target(kind, value, comment)} on {where}",
+        effects=effects,
+        action=url_for("people.new_ban"),
+        button="Ban",
+        cancel=url_for(
+            "people.new_ban", comment_id=comment.id if comment is not None else None
+        ),
+        fields=fields,
+    )
+
+
 @bp.post("/bans/<int:ban_id>/lift")
 @login_required
 def lift(ban_id: int) -> ResponseReturnValue:
@@ -177,6 +238,40 @@ def lift(ban_id: int) -> ResponseReturnValue:
     form = ReasonForm()
     if not form.validate_on_submit():
         raise InvalidInput("A reason has at most 1,000 characters.")
+    if found.lifted_at is None and not confirmed():
+        # Checked first: nobody confirms what they may not do.
+        if not ban_service.may_lift(current_user, found):
+            raise Forbidden(
+                "Only admins may lift a ban on every site."
+                if found.site_id is None
+                else "You do not moderate this site."
+            )
+        where = found.site.name if found.site else "every site"
+        who = (
+            "The network this ban covers"
+            if found.kind is BanKind.NETWORK
+            else f"The {found.kind.value} {found.value!r}"
+        )
+        return confirmation(
+            title=f"Lift ban {found.id}",
+            effects=[
+                f"{who} may comment on {where} again from now on.",
+                "The ban is kept, marked lifted; the lifting is recorded in the "
+                "audit log"
+                + (
+                    f", with the reason {form.reason.data!r}."
+                    if form.reason.data
+                    else "."
+                ),
+            ],
+            action=url_for("people.lift", ban_id=found.id),
+            button="Lift ban",
+            cancel=_back(url_for("people.bans")),
+            fields={
+                "reason": form.reason.data or "",
+                "next": request.form.get("next", ""),
+            },
+        )
     try:
         ban_service.lift_ban(
             found, moderator=current_user, reason=form.reason.data or ""
@@ -248,6 +343,64 @@ def site_list() -> str:
     return render_template("manage/sites.html", sites=_sites_of(current_user))
 
 
+def _new_site_form() -> NewSiteForm:
+    form = NewSiteForm()
+    form.copy_from.choices = [SelectChoice("", "Defaults (no site to copy)")] + [
+        SelectChoice(site.slug, f"{site.name} ({site.slug})")
+        for site in sites.all_sites()
+    ]
+    return form
+
+
+@manage.route("/sites/new", methods=["GET", "POST"])
+@admin_required
+def new_site() -> ResponseReturnValue:
+    """Create a site (admins): slug, name, origins, time zone, settings from another."""
+    form = _new_site_form()
+    errors: dict[str, list[str]] = {}
+    status = HTTPStatus.OK
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors = {name: list(found) for name, found in form.errors.items()}
+            status = HTTPStatus.BAD_REQUEST
+        else:
+            source = (
+                sites.find_site(form.copy_from.data) if form.copy_from.data else None
+            )
+            try:
+                made = sites.create_site(
+                    form.slug.data or "",
+                    form.name.data or "",
+                    form.allowed_origins.data or "",
+                    form.timezone.data or "",
+                    copy_from=source,
+                    moderator=current_user,
+                    reason=form.reason.data or "",
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                errors = error.fields
+                status = HTTPStatus.UNPROCESSABLE_ENTITY
+            else:
+                flash(f"Site {made.name} ({made.slug}) created.", "ok")
+                return redirect(
+                    url_for("manage.embed", site=made.slug)
+                ), HTTPStatus.SEE_OTHER
+    return render_template("manage/new_site.html", form=form, errors=errors), status
+
+
+@manage.get("/sites/<site>/embed")
+@admin_required
+def embed(site: str) -> str:
+    """The site's embed snippets, filled with its values, ready to copy."""
+    found = get_site(site)
+    return render_template(
+        "manage/embed.html",
+        site=found,
+        snippets=embed_snippets(found, current_app.config["PUBLIC_URL"]),
+    )
+
+
 @manage.get("/sites/<site>/threads")
 @login_required
 def threads(site: str) -> str:
@@ -292,6 +445,34 @@ def thread_action(thread_id: int, action: str) -> ResponseReturnValue:
     form = ReasonForm()
     if not form.validate_on_submit():
         raise InvalidInput("A reason has at most 1,000 characters.")
+    # Both switch the thread's pre-moderation off (end-surge: the surge guard's).
+    if (
+        action in ("postmoderate", "end-surge")
+        and thread.premoderate
+        and not confirmed()
+    ):
+        name = thread.title or thread.key
+        return confirmation(
+            title=f"Stop pre-moderating {name}",
+            effects=[
+                f"New comments on {name} that pass the screen are published at once, "
+                "without waiting for a moderator.",
+                *(
+                    ["The surge guard may switch it again if the flood goes on."]
+                    if action == "end-surge"
+                    else []
+                ),
+                "Comments already waiting stay in the queue.",
+                "The change is recorded in the audit log.",
+            ],
+            action=url_for("manage.thread_action", thread_id=thread.id, action=action),
+            button="Stop pre-moderating",
+            cancel=_back(url_for("manage.threads", site=thread.site.slug)),
+            fields={
+                "reason": form.reason.data or "",
+                "next": request.form.get("next", ""),
+            },
+        )
     _THREAD_ACTIONS[action](thread, current_user, form.reason.data or "")
     flash(f"Thread {thread.title or thread.key} {_DONE[action]}.", "ok")
     return redirect(

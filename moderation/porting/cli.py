@@ -80,7 +80,9 @@ def _run_import(
     site = _find_site(site_slug)
     if site is None and not create_site:
         raise click.BadParameter(
-            f"no site called {site_slug!r}; create it first or pass --create-site",
+            f"no site called {site_slug!r}; create it first with `flask --app "
+            f"moderation moderation create-site {site_slug} --name NAME --origin "
+            "https://YOUR-SITE`, or pass --create-site",
             param_hint="--site",
         )
     if site is None and not _SLUG.match(site_slug):

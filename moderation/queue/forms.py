@@ -31,10 +31,11 @@ class LoginForm(FlaskForm):
 
 
 class _Reasoned(FlaskForm):
-    """An approve or reject, with a listed reason (required to reject) and notes."""
+    """An approve, reject or keep (a reported comment stays up, its reports
+    dismissed), with a listed reason (required to reject) and notes."""
 
     action = SelectField(
-        "Decision", choices=["approve", "reject"], validators=[DataRequired()]
+        "Decision", choices=["approve", "reject", "keep"], validators=[DataRequired()]
     )
     reason_code = SelectField(
         "Reason",
@@ -72,7 +73,8 @@ class ClaimForm(FlaskForm):
 
 
 class UndoForm(FlaskForm):
-    """Only the CSRF token: the decision to undo is in the URL."""
+    """Only the CSRF token: the decision to undo is in the URL (a bulk undo's
+    `decision` ids ride along, checked by the view)."""
 
 
 class FeatureForm(FlaskForm):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -27,7 +30,17 @@ from ..extensions import db, limiter, login_manager
 from ..models import Comment, CommentStatus, Decision, Moderator, Site, utcnow
 from ..screening.base import DEFAULT_THRESHOLDS
 from ..services.access import can_moderate, require_site, site_ids
-from ..services.comments import claim, decide, release, undo
+from ..services.comments import (
+    ClaimedByOther,
+    MoveNotAllowed,
+    StaleDecision,
+    claim,
+    decide,
+    keep,
+    release,
+    undo,
+    undo_many,
+)
 from ..services.editorial import feature, staff_reply, unfeature
 from ..services.review_queues import (
     QUEUES,
@@ -35,6 +48,8 @@ from ..services.review_queues import (
     author_history,
     counts,
     neighbour,
+    next_in_queue,
+    open_report_ids,
     queue_page,
 )
 from . import logins
@@ -57,6 +72,7 @@ login_manager.login_view = "queue.login"
 login_manager.login_message = "Please log in to see the queue."
 
 _ACTIONS = {"approve": CommentStatus.PUBLISHED, "reject": CommentStatus.REJECTED}
+_VERBS = {"approve": "Approved", "reject": "Rejected", "keep": "Kept"}
 BULK_MAX = 200  # one page is 25: enough for a selection across a few pages
 
 
@@ -88,11 +104,28 @@ def waited(since: datetime) -> str:
     return f"{hours // 24} days"
 
 
+def in_queue_since(comment: Comment) -> datetime | None:
+    """When a listed comment entered the queue it is in; None when it is in none.
+
+    queued_at is kept while a comment is held or reported; a held comment from
+    before it was kept (an import) falls back to its screening, one still being
+    checked waits from when it was posted."""
+    status = comment.status
+    if status is CommentStatus.RECEIVED:
+        return comment.created_at
+    if status is CommentStatus.HELD:
+        return comment.queued_at or comment.screened_at or comment.created_at
+    if status is CommentStatus.PUBLISHED:
+        return comment.queued_at  # set while it has open reports
+    return None
+
+
 @bp.app_context_processor
 def helpers() -> dict[str, object]:
     return {
         "highlight": highlight,
         "waited": waited,
+        "in_queue_since": in_queue_since,
         "reject_reasons": REJECT_REASONS,
     }
 
@@ -144,9 +177,11 @@ def logout() -> ResponseReturnValue:
 def index() -> str:
     """A queue (held by default), filtered, oldest first, a keyset page at a time."""
     filters = Filters.parse(request.args)
+    page = queue_page(filters, current_user)
     return render_template(
         "queue/index.html",
-        page=queue_page(filters, current_user),
+        page=page,
+        reported=open_report_ids([comment.id for comment in page.comments]),
         filters=filters,
         counts=counts(filters, current_user, _count_cap()),
         queues=QUEUES,
@@ -196,22 +231,31 @@ def _reviewable(comment: Comment) -> bool:
     )
 
 
+def _item_filters() -> Filters:
+    """The queue, tab and filters an item page was opened from (held by
+    default): its Next and Previous walk them, a decision opens the next."""
+    filters = Filters.parse(request.args)
+    return replace(filters, after=None, before=None)
+
+
 def _render_comment(
     comment: Comment,
     status: int = HTTPStatus.OK,
     reply_form: StaffReplyForm | None = None,
 ) -> ResponseReturnValue:
-    held = Filters()
+    filters = _item_filters()
     return render_template(
         "queue/comment.html",
         comment=comment,
+        filters=filters,
+        open_reports=[r for r in comment.reports if r.resolved_at is None],
         form=DecisionForm(formdata=None),
         reply_form=reply_form or StaffReplyForm(formdata=None),
         screener=current_app.extensions["screener"],
         histories=author_history(comment, current_user),
         claim_holder=_claim_holder(comment),
-        next_item=neighbour(comment, current_user, held, forward=True),
-        previous_item=neighbour(comment, current_user, held, forward=False),
+        next_item=next_in_queue(comment, current_user, filters),
+        previous_item=neighbour(comment, current_user, filters, forward=False),
     ), status
 
 
@@ -231,6 +275,20 @@ def comment(comment_id: int) -> ResponseReturnValue:
     if _reviewable(comment):
         claim(comment, current_user, current_app.config["CLAIM_MINUTES"])
     return _render_comment(comment)
+
+
+@bp.get("/comments/<int:comment_id>/next")
+@login_required
+def next_item(comment_id: int) -> ResponseReturnValue:
+    """Open the item after this one in the same queue and filters, as it stands
+    now (after a decision on this one); the queue itself when none is left."""
+    comment = _comment_or_404(comment_id)
+    filters = _item_filters()
+    found = next_in_queue(comment, current_user, filters)
+    args: dict[str, Any] = filters.args()
+    if found is None:
+        return redirect(url_for("queue.index", **args))
+    return redirect(url_for("queue.comment", comment_id=found.id, **args))
 
 
 @bp.post("/comments/<int:comment_id>/claim")
@@ -257,20 +315,15 @@ def claim_comment(comment_id: int) -> ResponseReturnValue:
 @bp.post("/comments/<int:comment_id>/decision")
 @login_required
 def decision(comment_id: int) -> ResponseReturnValue:
-    """Approve, or reject with a listed reason; 409 if stale or claimed by another."""
+    """Approve, reject with a listed reason, or keep a reported comment (its
+    reports dismissed); 409 if stale or claimed by another."""
     comment = _comment_or_404(comment_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         raise InvalidInput(_form_problem(form), form.errors)
     expected = _status(form.expected.data) if form.expected.data else None
     try:
-        decide(
-            comment,
-            current_user,
-            _ACTIONS[form.action.data],
-            reason=form.full_reason(),
-            expected=expected,
-        )
+        _apply(comment, form.action.data, form.full_reason(), expected)
     except InvalidTransition as error:
         # Someone decided or claimed it first, or the page was stale: show the
         # comment as it is now, with why.
@@ -278,9 +331,22 @@ def decision(comment_id: int) -> ResponseReturnValue:
         db.session.expire_all()
         return _render_comment(_comment_or_404(comment_id), HTTPStatus.CONFLICT)
     _offer_undo(comment)
-    verb = "Approved" if form.action.data == "approve" else "Rejected"
-    flash(f"{verb} comment {comment.id} by {comment.handle}.", "ok")
+    verb = _VERBS[form.action.data]
+    done = f"{verb} comment {comment.id} by {comment.handle}"
+    if form.action.data == "keep":
+        done += ": its reports are dismissed and it stays published"
+    flash(f"{done}.", "ok")
     return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
+
+
+def _apply(
+    comment: Comment, action: str, reason: str, expected: CommentStatus | None
+) -> None:
+    """One decision through its service: keep() for Keep, decide() otherwise."""
+    if action == "keep":
+        keep(comment, current_user, reason=reason, expected=expected)
+    else:
+        decide(comment, current_user, _ACTIONS[action], reason, expected)
 
 
 @bp.post("/comments/<int:comment_id>/feature")
@@ -335,13 +401,14 @@ def _status(raw: str) -> CommentStatus:
 def _form_problem(form: DecisionForm | BulkForm) -> str:
     if "reason_code" in form.errors:
         return "Choose why the comment is rejected."
-    return "Choose approve or reject; notes have at most 1,000 characters."
+    return "Choose approve, reject or keep; notes have at most 1,000 characters."
 
 
 @bp.post("/bulk")
 @login_required
 def bulk() -> ResponseReturnValue:
-    """Approve or reject the checked comments, each through decide()."""
+    """Approve, reject or keep the checked comments, each through its service;
+    say exactly why any were left as they are. One undo reverts them all."""
     form = BulkForm()
     if not form.validate_on_submit():
         raise InvalidInput(_form_problem(form), form.errors)
@@ -356,34 +423,54 @@ def bulk() -> ResponseReturnValue:
         if not number.isdigit():
             raise InvalidInput(f"Bad selection {item[:40]!r}.")
         seen.append((int(number), _status(status)))
-    done = conflicted = missing = 0
+    action = form.action.data
+    decided: list[int] = []
+    skipped: Counter[str] = Counter()
     for comment_id, expected in seen:
         comment = db.session.get(Comment, comment_id)
         if comment is None or not can_moderate(current_user, comment.thread.site_id):
-            missing += 1
+            skipped["missing"] += 1
             continue
         try:
-            decide(
-                comment,
-                current_user,
-                _ACTIONS[form.action.data],
-                reason=form.full_reason(),
-                expected=expected,
-            )
-            done += 1
-        except InvalidTransition:
-            conflicted += 1
-    verb = "Approved" if form.action.data == "approve" else "Rejected"
-    message = f"{verb} {done} of {len(seen)} comments."
-    if conflicted:
-        message += (
-            f" {conflicted} had been decided or claimed by someone else and were"
-            " left as they are."
-        )
-    if missing:
-        message += f" {missing} could not be found."
-    flash(message, "ok" if done == len(seen) else "error")
+            _apply(comment, action, form.full_reason(), expected)
+            decided.append(comment_id)
+        except ClaimedByOther:
+            skipped["claimed"] += 1
+        except MoveNotAllowed as error:
+            skipped[f"not:{error.current.value}"] += 1
+        except StaleDecision:
+            skipped["stale"] += 1
+    verb = _VERBS[action]
+    message = f"{verb} {len(decided)} of {len(seen)} comments."
+    message += "".join(f" {_skipped(why, n, action)}" for why, n in skipped.items())
+    flash(message, "ok" if len(decided) == len(seen) else "error")
+    _offer_bulk_undo(decided)
     return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
+
+
+def _skipped(why: str, n: int, action: str) -> str:
+    """One sentence on the comments of a bulk action left as they were, and why."""
+    were = "was" if n == 1 else "were"
+    if why == "claimed":
+        return f"{n} {were} being reviewed by another moderator and left to them."
+    if why == "stale":
+        return (
+            f"{n} had been decided by someone else since this page was loaded and"
+            f" {were} left as {'it was' if n == 1 else 'they were'}."
+        )
+    if why == "missing":
+        return f"{n} could not be found."
+    status = why.partition(":")[2]
+    if action == "keep":
+        if status in ("held", "published"):
+            return f"{n} had no open reports left to dismiss."
+        return f"{n} {were} {status}: only a reported comment can be kept."
+    if action == "approve" and status == "published":
+        return (
+            f"{n} {were} already published, so there was nothing to approve"
+            " (Keep dismisses a published comment's reports)."
+        )
+    return f"{n} {were} already {status}, so there was nothing to {action}."
 
 
 def _offer_undo(comment: Comment) -> None:
@@ -397,6 +484,23 @@ def _offer_undo(comment: Comment) -> None:
     session["undo"] = {"decision": last, "comment": comment.id}
 
 
+def _offer_bulk_undo(comment_ids: list[int]) -> None:
+    """Remember a bulk action's decisions: the next page offers one undo for all."""
+    if not comment_ids:
+        session.pop("undo", None)
+        return
+    last = sa.func.max(Decision.id)
+    found = db.session.scalars(
+        sa.select(last)
+        .where(
+            Decision.comment_id.in_(comment_ids),
+            Decision.moderator_id == current_user.id,
+        )
+        .group_by(Decision.comment_id)
+    )
+    session["undo"] = {"decisions": sorted(found)}
+
+
 @bp.app_context_processor
 def undo_offer() -> dict[str, object]:
     """The undo toast's data while the window is open: decision id, seconds left."""
@@ -405,21 +509,44 @@ def undo_offer() -> dict[str, object]:
         if not current_user.is_authenticated or "undo" not in session:
             return None
         remembered = session["undo"]
-        decision = db.session.get(Decision, remembered.get("decision") or 0)
+        if remembered.get("decisions"):
+            decisions = list(
+                db.session.scalars(
+                    sa.select(Decision)
+                    .where(Decision.id.in_(remembered["decisions"]))
+                    .order_by(Decision.id)
+                )
+            )
+        else:
+            single = db.session.get(Decision, remembered.get("decision") or 0)
+            decisions = [single] if single is not None else []
         window = float(current_app.config["UNDO_SECONDS"])
-        if decision is None:
+        if not decisions:
             return None
+        # A bulk action's window runs from its first decision.
+        decision = decisions[0]
         left = window - (utcnow() - decision.created_at).total_seconds()
         if left <= 0:
             session.pop("undo", None)
             return None
         return {
             "decision": decision,
+            "decisions": decisions if remembered.get("decisions") else None,
+            "summary": _summary(decisions),
             "seconds": int(left),
             "until": (decision.created_at + timedelta(seconds=window)).isoformat(),
         }
 
     return {"undo_offer": offer}
+
+
+def _summary(decisions: list[Decision]) -> str:
+    """What a bulk action did, for its undo toast: "3 comments rejected"."""
+    done = {
+        "kept" if d.from_status is d.to_status else d.to_status.value for d in decisions
+    }
+    verb = done.pop() if len(done) == 1 else "decided"
+    return f"{len(decisions)} comment{'s' if len(decisions) != 1 else ''} {verb}"
 
 
 @bp.post("/decisions/<int:decision_id>/undo")
@@ -434,6 +561,42 @@ def undo_decision(decision_id: int) -> ResponseReturnValue:
     comment = undo(decision, current_user, float(current_app.config["UNDO_SECONDS"]))
     session.pop("undo", None)
     flash(f"Undone: comment {comment.id} is {comment.status.value} again.", "ok")
+    return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
+
+
+@bp.post("/decisions/undo")
+@login_required
+def undo_bulk() -> ResponseReturnValue:
+    """Revert every decision of the moderator's last bulk action within
+    UNDO_SECONDS; comments changed since by someone else are left, and named."""
+    UndoForm()  # CSRF is checked for every POST
+    raw = request.form.getlist("decision")
+    if not raw or len(raw) > BULK_MAX or not all(r.isdigit() for r in raw):
+        raise InvalidInput(f"Give the decisions to undo: 1 to {BULK_MAX} ids.")
+    ids = sorted({int(r) for r in raw})
+    decisions = list(
+        db.session.scalars(
+            sa.select(Decision).where(Decision.id.in_(ids)).order_by(Decision.id)
+        )
+    )
+    if len(decisions) != len(ids):
+        raise NotFound("Some of those decisions do not exist.")
+    for decision in decisions:
+        require_site(current_user, decision.comment.thread.site_id)
+        if decision.moderator_id != current_user.id:
+            raise InvalidTransition("Only the moderator who decided can undo it.")
+    window = float(current_app.config["UNDO_SECONDS"])
+    if (utcnow() - decisions[0].created_at).total_seconds() > window:
+        raise InvalidTransition(
+            f"Too late to undo: decisions can be undone for {window:g} seconds."
+        )
+    result = undo_many(decisions, current_user._get_current_object(), window)
+    session.pop("undo", None)
+    message = f"Undone: {len(result.undone)} of {len(decisions)} comments are back"
+    message += " as they were."
+    if result.refused:
+        message += " " + " ".join(result.refused)
+    flash(message, "error" if result.refused else "ok")
     return redirect(_safe_next() or url_for("queue.index")), HTTPStatus.SEE_OTHER
 
 

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import Headers
 
+from .. import signals
 from ..errors import ForbiddenOrigin, InvalidInput, NotFound
 from ..extensions import db
 from ..links import web_url
@@ -126,6 +127,8 @@ def create_thread(site: Site, key: str, url: str, title: str) -> Thread:
     thread = Thread(site=site, key=key, url=url, title=title)
     db.session.add(thread)
     try:
+        db.session.flush()  # a concurrent first view's row fails here, not below
+        signals.thread_created.send(thread)  # webhooks, in this transaction
         db.session.commit()
     except IntegrityError:
         # Two readers opened a new article at once: unique (site_id, key).

@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..errors import Banned, Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -40,6 +42,7 @@ from ..models import (
     Trust,
     utcnow,
 )
+from ..rendering import display_time
 from ..screening.handles import handle_key
 from .access import can_moderate, require_site
 from .audit import record
@@ -94,18 +97,17 @@ def _require_scope(moderator: Moderator, site_id: int | None) -> None:
         require_site(moderator, site_id)
 
 
-def ban(
+def check_ban(
     site: Site | None,
     kind: BanKind,
     value: str,
     *,
     moderator: Moderator,
-    reason: str,
     duration: timedelta | None,
-) -> Ban:
-    """Ban a handle, email or network key on one site (None: every site); commits."""
-    site_id = site.id if site is not None else None
-    _require_scope(moderator, site_id)
+) -> tuple[BanKind, str]:
+    """What `ban` would refuse, refused before anything is stored or confirmed:
+    Forbidden or InvalidInput; else the kind and the value as stored."""
+    _require_scope(moderator, site.id if site is not None else None)
     try:
         kind = BanKind(kind)
     except ValueError as error:
@@ -127,6 +129,21 @@ def ban(
         )
     if duration is not None and duration <= timedelta(0):
         raise InvalidInput("A ban lasts a positive time, or until lifted.")
+    return kind, value
+
+
+def ban(
+    site: Site | None,
+    kind: BanKind,
+    value: str,
+    *,
+    moderator: Moderator,
+    reason: str,
+    duration: timedelta | None,
+) -> Ban:
+    """Ban a handle, email or network key on one site (None: every site); commits."""
+    site_id = site.id if site is not None else None
+    kind, value = check_ban(site, kind, value, moderator=moderator, duration=duration)
     now = utcnow()
     entry = Ban(
         site_id=site_id,
@@ -228,15 +245,19 @@ def active_ban(
 
 
 def ban_message(ban: Ban, timezone: str = "UTC") -> str:
-    """What a banned reader is told (no reason, no kind: nothing to work around)."""
+    """What a banned reader is told (no reason, no kind: nothing to work around).
+
+    The end of the ban is written as the thread writes its comments' times: the
+    site's time zone, the reader's language (rendering.display_time).
+    """
     if ban.expires_at is None:
         return _("You can't comment here permanently.")
     try:
-        zone = ZoneInfo(timezone)
+        ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    until = ban.expires_at.astimezone(zone)
-    date = f"{until:%B} {until.day}, {until:%Y %H:%M} {until.tzname()}"
+        timezone = "UTC"
+    locale = get_locale() if has_request_context() else None
+    date = display_time(ban.expires_at, timezone, str(locale or "en"))
     return _("You can't comment here until %(date)s.", date=date)
 
 

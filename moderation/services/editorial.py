@@ -11,6 +11,7 @@ import logging
 
 import sqlalchemy as sa
 
+from .. import signals
 from ..errors import InvalidTransition, ThreadClosed
 from ..extensions import changed_one, db
 from ..models import HANDLE_MAX, Comment, CommentStatus, Moderator, Thread, utcnow
@@ -141,6 +142,9 @@ def staff_reply(
         STAFF_REPLY_REASON,
         moderator,
     )
+    # Not `by` the moderator as a verdict: no outcome mail, a reply mail to
+    # the parent's author and the webhooks as for any published reply.
+    signals.comment_published.send(reply, by=None, was=CommentStatus.RECEIVED)
     db.session.commit()
     logger.info(
         "staff reply %s to comment %s by moderator %s",

@@ -14,18 +14,21 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import signals
 from ..clients import network_key
 from ..errors import InvalidInput, ModerationError, NotFound
 from ..extensions import changed_one, db, limiter
 from ..models import Comment, CommentStatus, Report, ReportReason, utcnow
-from .comments import log_move
+from .comments import announce, log_move
 from .shapes import clean_text
 
 logger = logging.getLogger(__name__)
@@ -117,8 +120,13 @@ def report_comment(
     )
     if duplicate is not None:
         raise AlreadyReported(_("You have already reported this comment. Thank you."))
+    now = utcnow()
     report = Report(
-        comment_id=comment.id, reason=reason, text=text, reporter_key=reporter_key
+        comment_id=comment.id,
+        reason=reason,
+        text=text,
+        reporter_key=reporter_key,
+        created_at=now,
     )
     db.session.add(report)
     try:
@@ -148,8 +156,25 @@ def report_comment(
         )
         or 0
     )
+    if open_reports == 1:
+        # The first report no moderator has looked at: the comment enters the
+        # Reported queue now, and waits there from now (not from when posted).
+        db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment.id)
+            .values(queued_at=now)
+            .execution_options(synchronize_session=False)
+        )
     threshold = comment.thread.site.report_threshold
-    held = threshold > 0 and open_reports >= threshold and _hold(comment, open_reports)
+    held = (
+        threshold > 0
+        and open_reports >= threshold
+        and _hold(comment, open_reports, now)
+    )
+    set_committed_value(comment, "report_count", count)
+    signals.comment_reported.send(comment, crossed=held)
+    if held:
+        announce(comment, CommentStatus.HELD, by=None, was=CommentStatus.PUBLISHED)
     db.session.commit()
     db.session.refresh(comment)
     logger.info(
@@ -162,12 +187,13 @@ def report_comment(
     return ReportOutcome(report, held)
 
 
-def _hold(comment: Comment, count: int) -> bool:
-    """Move a published comment to held, unless a moderator moved it first."""
+def _hold(comment: Comment, count: int, now: datetime) -> bool:
+    """Move a published comment to held, unless a moderator moved it first; it
+    waits in the held queue from `now`, the report that crossed the threshold."""
     if not changed_one(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.status == CommentStatus.PUBLISHED)
-        .values(status=CommentStatus.HELD, updated_at=utcnow())
+        .values(status=CommentStatus.HELD, updated_at=now, queued_at=now)
     ):
         return False
     reasons = Counter(
@@ -189,5 +215,6 @@ def _hold(comment: Comment, count: int) -> bool:
         f"{count} reader reports: {listed}",
         actor=READERS,
         after={"reports": count},
+        at=now,
     )
     return True

@@ -496,3 +496,28 @@ def neighbour(
     keys = _keys(filters, moderator, Cursor.of(comment), forward, 1, utcnow())
     found = _load([keys[0][1]]) if keys else []
     return found[0] if found else None
+
+
+def next_in_queue(
+    comment: Comment, moderator: Moderator, filters: Filters
+) -> Comment | None:
+    """The item to open after this one in the same queue and filters: the next
+    one after it, else (at the end) the first one left, else None."""
+    found = neighbour(comment, moderator, filters, forward=True)
+    if found is not None:
+        return found
+    first = queue_page(replace(filters, after=None, before=None), moderator, size=2)
+    return next((c for c in first.comments if c.id != comment.id), None)
+
+
+def open_report_ids(ids: Sequence[int]) -> set[int]:
+    """Those of these comments that have reports no moderator has looked at."""
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Report.comment_id)
+            .where(Report.comment_id.in_(ids), Report.resolved_at.is_(None))
+            .distinct()
+        )
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import signals
 from ..errors import InvalidInput, NotFound
 from ..extensions import changed_one, db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, utcnow
@@ -65,6 +68,9 @@ _INT_BOUNDS = {
     "surge_max_comments": (1, 1_000_000),
 }
 _MAX_WORDS = 2000
+# A site's slug, as /embed/<site>/<key> and the API's URLs use it.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+NAME_MAX = 200
 
 
 def get_thread_by_id(thread_id: int) -> Thread:
@@ -280,6 +286,19 @@ def _origins(raw: str, errors: dict[str, list[str]]) -> list[str]:
     return origins
 
 
+def _zone(zone: str, errors: dict[str, list[str]]) -> str | None:
+    try:
+        if not zone:
+            raise ValueError
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = [
+            f"{zone!r} is not a time zone: use a name like Europe/Paris or UTC."
+        ]
+        return None
+    return zone
+
+
 def parse_settings(site: Site, form: Mapping[str, str]) -> dict[str, Any]:
     """Validate the settings form's text fields; InvalidInput with every error."""
     errors: dict[str, list[str]] = {}
@@ -289,16 +308,9 @@ def parse_settings(site: Site, form: Mapping[str, str]) -> dict[str, Any]:
         return str(form.get(name, "") or "").strip()
 
     values["allowed_origins"] = _origins(text("allowed_origins"), errors)
-    zone = text("timezone")
-    try:
-        if not zone:
-            raise ValueError
-        ZoneInfo(zone)
+    zone = _zone(text("timezone"), errors)
+    if zone is not None:
         values["timezone"] = zone
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = [
-            f"{zone!r} is not a time zone: use a name like Europe/Paris or UTC."
-        ]
     values["premoderate"] = text("premoderate") in ("y", "on", "true", "1")
     # The authorship nudge (services/nudges.py).
     values["nudge"] = text("nudge") in ("y", "on", "true", "1")
@@ -371,6 +383,100 @@ def update_settings(
         site.id,
         moderator.id,
         ", ".join(sorted(changed)),
+    )
+    return site
+
+
+# New sites ------------------------------------------------------------------
+
+
+def find_site(slug: str) -> Site | None:
+    """The site with this slug, or None."""
+    return db.session.scalar(sa.select(Site).filter_by(slug=slug))
+
+
+def all_sites() -> list[Site]:
+    """Every site, by slug (the pickers of admin forms)."""
+    return list(db.session.scalars(sa.select(Site).order_by(Site.slug)))
+
+
+def create_site(
+    slug: str,
+    name: str,
+    origins: str,
+    timezone: str,
+    *,
+    copy_from: Site | None = None,
+    moderator: Moderator | None = None,
+    actor: str | None = None,
+    reason: str = "",
+) -> Site:
+    """Create a site (audited); its other settings are copied from `copy_from`
+    (the defaults without one). `origins` is one origin a line (or space).
+    InvalidInput naming every field to fix; commits."""
+    slug, name = slug.strip(), " ".join(name.split())
+    errors: dict[str, list[str]] = {}
+    if not slug:
+        errors["slug"] = ["Give the site a slug, like daily-news."]
+    elif not SLUG.match(slug):
+        errors["slug"] = [
+            f"{slug!r} is not a slug: 1 to 64 lower-case letters, digits and "
+            "hyphens, starting with a letter or digit (it goes in /embed/SLUG/...)."
+        ]
+    elif find_site(slug) is not None:
+        errors["slug"] = [f"A site called {slug!r} exists already; choose another."]
+    if not name:
+        errors["name"] = ["Give the site a name, like Daily News."]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [f"At most {NAME_MAX} characters."]
+    allowed = _origins(origins.strip(), errors)
+    if not allowed and "allowed_origins" not in errors:
+        errors["allowed_origins"] = [
+            "Give at least one origin its pages are served from, like "
+            "https://news.example.com"
+        ]
+    zone = _zone(timezone.strip(), errors)
+    if errors:
+        raise InvalidInput("The new site needs fixing; see the fields marked.", errors)
+    site = Site(slug=slug, name=name)
+    if copy_from is not None:
+        # Everything tunable but where it is embedded and its clock.
+        copied = settings_of(copy_from)
+        for setting in SETTINGS:
+            setattr(site, setting, copied[setting])
+    site.allowed_origins = allowed
+    site.timezone = zone or "UTC"
+    db.session.add(site)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another admin made the same slug a moment ago.
+        db.session.rollback()
+        raise InvalidInput(
+            f"A site called {slug!r} exists already; choose another.",
+            {"slug": [f"A site called {slug!r} exists already; choose another."]},
+        ) from None
+    record(
+        "site.created",
+        "site",
+        site.id,
+        moderator=moderator,
+        actor=actor,
+        site_id=site.id,
+        after={
+            "slug": slug,
+            "name": name,
+            "copied_from": copy_from.slug if copy_from is not None else None,
+            **settings_of(site),
+        },
+        reason=reason.strip(),
+    )
+    db.session.commit()
+    logger.info(
+        "site %s (%s) created by %s",
+        site.id,
+        slug,
+        f"moderator {moderator.id}" if moderator else actor or "the system",
     )
     return site
 
@@ -472,6 +578,10 @@ def surge_guard(thread_ids: Iterable[int]) -> list[int]:
             reason=why,
         )
         switched.append(thread_id)
+        if thread is not None:
+            set_committed_value(thread, "premoderate", True)
+            set_committed_value(thread, "surge_at", now)
+            signals.thread_surged.send(thread, why=why)  # moderators' alerts
         logger.warning(
             "surge guard: thread %s switched to pre-moderation: %s", thread_id, why
         )

@@ -29,10 +29,20 @@ from flask import Flask, current_app
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Comment, CommentStatus, Decision, RuleHit, Score, Thread, utcnow
+from ..models import (
+    Comment,
+    CommentStatus,
+    Decision,
+    Report,
+    RuleHit,
+    Score,
+    Thread,
+    utcnow,
+)
 from ..screening.base import Action, Draft, Policy
 from ..screening.pipeline import Screener, ScreeningFailed, Verdict
 from .bans import premoderation
+from .comments import announce
 from .revisions import bump_threads
 from .site_heads import maybe_retrain, site_policy
 from .sites import surge_guard
@@ -206,6 +216,19 @@ def _record(
     # One guarded UPDATE per outcome (at most a handful per batch): a row moves only
     # if it is still received under the token this worker claimed it with.
     for (status, classifier), group in groups.items():
+        # A held comment waits in the queue from its verdict; one published with
+        # open reports (an edit re-screened) stays in the Reported queue as it was.
+        queued: object = now if status is CommentStatus.HELD else None
+        if status is CommentStatus.PUBLISHED:
+            queued = sa.case(
+                (
+                    sa.exists().where(
+                        Report.comment_id == Comment.id, Report.resolved_at.is_(None)
+                    ),
+                    Comment.queued_at,
+                ),
+                else_=None,
+            )
         moved = db.session.execute(
             sa.update(Comment)
             .where(
@@ -218,6 +241,7 @@ def _record(
                 classifier=classifier,
                 screened_at=now,
                 updated_at=now,
+                queued_at=queued,
                 claim_token=None,
                 claimed_until=None,
             )
@@ -236,6 +260,11 @@ def _record(
     for model, values in rows.items():
         if values:  # executemany: one round trip per table, not per row
             db.session.execute(sa.insert(model), values)
+    # Who listens (mail, webhooks: notify/events.py) adds to this transaction.
+    for (status, _), group in groups.items():
+        for comment in group:
+            if comment.id in stored:
+                announce(comment, status, by=None, was=CommentStatus.RECEIVED)
     # Newly published comments change what their threads' readers see.
     bump_threads(
         comment.thread_id

@@ -7,18 +7,16 @@ them, and the system Chromium driven by Playwright. Skipped, saying why, without
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
-from chromium import TIMEOUT_MS, axe
+from chromium import axe
+from moderators import PASSWORD, logged_in, press_and_wait, run
 
-from live_server import PROJECT_ROOT, LiveServer, live_server, service_environment
+from live_server import LiveServer, live_server, service_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PASSWORD = "keyboard only please"
 HELD = ("First held remark.", "Second held remark.", "Third held remark.")
 
 # Run inside the service's own environment: the moderators moderate the demo
@@ -49,19 +47,6 @@ with app.app_context():
 """
 
 
-def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    result = subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"{args[:3]} failed:\n{result.stderr}"
-
-
 @pytest.fixture(scope="module")
 def server(
     chromium_path: str,
@@ -71,7 +56,7 @@ def server(
     with live_server(directory) as running:
         env = service_environment(directory, running.url)
         for email, name in (("alice@example.com", "Alice"), ("bob@example.com", "Bob")):
-            _run(
+            run(
                 env,
                 "-m",
                 "flask",
@@ -85,56 +70,16 @@ def server(
                 "--password-stdin",
                 stdin=PASSWORD + "\n",
             )
-        _run(env, "-c", SEED, "alice@example.com", "bob@example.com", *HELD)
+        run(env, "-c", SEED, "alice@example.com", "bob@example.com", *HELD)
         yield running
-
-
-def _logged_in(browser, server: LiveServer, email: str, problems: list[str]):
-    """A fresh context logged in as `email`; CSP or script errors go to problems."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    # A CSP violation or a script error shows as a console error; a failed load is
-    # listed by its response instead (the browser's own favicon request aside).
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda response: (
-            problems.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{server.url}/mod/login")
-    # The email field has autofocus: the login is typed, too.
-    page.wait_for_function("document.activeElement.name === 'email'")
-    page.keyboard.type(email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{server.url}/mod/")
-    return context, page
-
-
-def _press_and_wait(page, key: str) -> None:
-    with page.expect_navigation():
-        page.keyboard.press(key)
 
 
 def test_a_moderator_clears_the_queue_by_keyboard_while_another_sees_the_claim(
     browser, server: LiveServer
 ):
     problems: list[str] = []
-    alice_context, alice = _logged_in(browser, server, "alice@example.com", problems)
-    bob_context, bob = _logged_in(browser, server, "bob@example.com", problems)
+    alice_context, alice = logged_in(browser, server, "alice@example.com", problems)
+    bob_context, bob = logged_in(browser, server, "bob@example.com", problems)
     try:
         assert alice.locator("h1 [data-count]").inner_text() == "3"
 
@@ -147,7 +92,7 @@ def test_a_moderator_clears_the_queue_by_keyboard_while_another_sees_the_claim(
 
         # j then Enter opens the oldest comment, which claims it.
         alice.keyboard.press("j")
-        _press_and_wait(alice, "Enter")
+        press_and_wait(alice, "Enter")
         assert HELD[0] in alice.locator("blockquote.raw-body").inner_text()
         assert "You are reviewing this" in alice.content()
 
@@ -159,21 +104,21 @@ def test_a_moderator_clears_the_queue_by_keyboard_while_another_sees_the_claim(
         assert "Being reviewed by Alice" in claimed.inner_text()
 
         # a approves it and moves on to the next held comment.
-        _press_and_wait(alice, "a")
+        press_and_wait(alice, "a")
         assert HELD[1] in alice.locator("blockquote.raw-body").inner_text()
         # Back to the queue with q: one approval behind, undo offered.
-        _press_and_wait(alice, "q")
+        press_and_wait(alice, "q")
         assert alice.locator("form.undo").is_visible()
         assert alice.locator("h1 [data-count]").inner_text() == "2"
 
         # In the list: j a approves the first, then j r s Enter rejects as spam.
         alice.keyboard.press("j")
-        _press_and_wait(alice, "a")
+        press_and_wait(alice, "a")
         alice.keyboard.press("j")
         alice.keyboard.press("r")
         assert alice.evaluate("document.activeElement.name") == "reason_code"
         alice.keyboard.press("s")
-        _press_and_wait(alice, "Enter")
+        press_and_wait(alice, "Enter")
         assert "Nothing is waiting" in alice.content()
 
         approved = alice.goto(f"{server.url}/mod/?queue=approved").text()
@@ -191,7 +136,7 @@ def test_a_moderator_clears_the_queue_by_keyboard_while_another_sees_the_claim(
 
 def test_live_counts_come_from_the_json_endpoint(browser, server: LiveServer):
     problems: list[str] = []
-    context, page = _logged_in(browser, server, "bob@example.com", problems)
+    context, page = logged_in(browser, server, "bob@example.com", problems)
     try:
         counts = page.evaluate(
             "fetch(document.getElementById('queue').dataset.countsUrl,"
@@ -214,7 +159,7 @@ def test_live_counts_come_from_the_json_endpoint(browser, server: LiveServer):
 
 def test_queue_pages_pass_axe(browser, server: LiveServer):
     problems: list[str] = []
-    context, page = _logged_in(browser, server, "bob@example.com", problems)
+    context, page = logged_in(browser, server, "bob@example.com", problems)
     try:
         page.goto(f"{server.url}/mod/?queue=all")
         assert page.locator("li.item").count() > 0
@@ -233,7 +178,7 @@ def test_f_features_a_published_comment_that_readers_then_see_first(
     browser, server: LiveServer
 ):
     problems: list[str] = []
-    context, page = _logged_in(browser, server, "bob@example.com", problems)
+    context, page = logged_in(browser, server, "bob@example.com", problems)
     try:
         page.goto(f"{server.url}/mod/?queue=approved")
         first = page.locator("li.item").first
@@ -241,7 +186,7 @@ def test_f_features_a_published_comment_that_readers_then_see_first(
         handle = first.locator(".where strong").inner_text()
         # j focuses the first approved comment, f features it.
         page.keyboard.press("j")
-        _press_and_wait(page, "f")
+        press_and_wait(page, "f")
         assert f"Featured comment {comment_id}" in page.content()
         item = page.locator(f"#item-{comment_id}")
         assert item.locator(".badge-featured").is_visible()
@@ -257,7 +202,7 @@ def test_f_features_a_published_comment_that_readers_then_see_first(
 
         # On the comment's own page, f takes it out again.
         page.goto(f"{server.url}/mod/comments/{comment_id}")
-        _press_and_wait(page, "f")
+        press_and_wait(page, "f")
         assert f"Comment {comment_id} is no longer featured" in page.content()
         page.goto(f"{server.url}/embed/demo/seed-article")
         assert page.locator("section.featured").count() == 0

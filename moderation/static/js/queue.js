@@ -123,8 +123,16 @@
           go(focused().dataset.open);
         } else { handled = false; }
         break;
+      case "n":
+        if (itemPage) { go(itemPage.dataset.next); } else { handled = false; }
+        break;
       case "a":
         submit(here && here.querySelector("form.approve-form"));
+        break;
+      case "p":
+        // Keep: only reported comments have the form.
+        var keepForm = here && here.querySelector("form.keep-form");
+        if (keepForm) { submit(keepForm); } else { handled = false; }
         break;
       case "r":
         var reason = here && here.querySelector("form.reject-form select");
@@ -214,6 +222,19 @@
       }
     });
   });
+  // Back from a decision made in the list: the server sent us to "#item-N", the
+  // item that followed the decided one. Focus it (and claim it, as j does), so
+  // the keyboard carries on there; the first item when that one has gone.
+  function focusAfterDecision() {
+    var match = /^#item-(\d+)$/.exec(window.location.hash);
+    if (!queue || !match) { return; }
+    var list = items();
+    if (!list.length) { return; }
+    var index = list.findIndex(function (item) { return item.dataset.id === match[1]; });
+    focusItem(index >= 0 ? index : 0);
+  }
+
   if (queue) { setInterval(refreshCounts, COUNT_REFRESH_MS); }
+  focusAfterDecision();
   countDown();
 }());

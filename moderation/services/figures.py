@@ -280,10 +280,12 @@ def queue_waits(
     window: Window, site_ids: set[int] | None
 ) -> list[tuple[datetime, float]]:
     """(decided at, minutes waited) for each moderator decision in the window on a
-    held comment: from the moment it was held to the decision that moved it."""
+    queued comment: from the moment it entered the queue it was decided from (held,
+    or reported) to the decision. The queue shows the same wait (queued_at)."""
     held = aliased(Decision)
-    # The latest hold before the decision: a comment reported back into the queue
-    # waits from then, not from its first screening.
+    # Decisions written before queued_at was kept, and any without it: the
+    # latest hold before the decision (a comment reported back into the queue
+    # waits from then, not from its first screening).
     held_at = (
         sa.select(sa.func.max(held.created_at))
         .where(
@@ -296,6 +298,7 @@ def queue_waits(
     statement = _in_sites(
         sa.select(
             Decision.created_at,
+            Decision.queued_at,
             held_at.label("held_at"),
             Comment.screened_at,
             Comment.created_at,
@@ -304,13 +307,18 @@ def queue_waits(
         by_index=False,
     ).where(
         Decision.moderator_id.is_not(None),
-        Decision.from_status == CommentStatus.HELD,
+        sa.or_(
+            Decision.queued_at.is_not(None),
+            Decision.from_status == CommentStatus.HELD,
+        ),
         Decision.created_at >= window.start,
         Decision.created_at < window.end,
     )
     waits = []
-    for decided, held_at_value, screened, created in db.session.execute(statement):
-        start = held_at_value or screened or created
+    for decided, queued, held_at_value, screened, created in db.session.execute(
+        statement
+    ):
+        start = queued or held_at_value or screened or created
         waits.append((decided, max(0.0, (decided - start).total_seconds() / 60)))
     return waits
 
