@@ -131,3 +131,20 @@ def test_french_reader_is_answered_in_french_after_posting(french_client, demo):
     assert posted.status_code == 201
     assert "Merci, Léa : votre commentaire est publié." in _text(posted.text)
     assert '<html lang="fr">' in posted.text
+
+
+def test_an_edited_comment_says_when_in_the_readers_language(french_client, demo, app):
+    from datetime import UTC, datetime
+
+    with app.app_context():
+        comment = db.session.scalar(
+            sa.select(Comment).where(Comment.status == CommentStatus.PUBLISHED).limit(1)
+        )
+        comment.edited_at = datetime(2026, 12, 3, 15, 4, tzinfo=UTC)
+        comment.thread.revision += 1
+        db.session.commit()
+    french = _text(french_client.get(f"{demo.embed}?lang=fr").text)
+    # The site's zone (America/New_York), the reader's language and format.
+    assert "3 décembre 2026 à 10:04" in french
+    english = _text(french_client.get(demo.embed).text)
+    assert "December 3, 2026 - 10:04 am" in english

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 from flask import (
     Response,
     current_app,
+    has_request_context,
     make_response,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..errors import InvalidInput, ModerationError
@@ -56,7 +59,7 @@ def _page(
         errors=errors or {},
         body=body if body is not None else (comment.body if comment else ""),
         deadline=(
-            display_time(edit_deadline(comment), thread.site.timezone)
+            reader_time(edit_deadline(comment), thread.site.timezone)
             if comment is not None
             else ""
         ),
@@ -140,7 +143,15 @@ def delete(site: str, key: str, comment_id: int) -> Response:
 
 bp.add_app_template_global(can_still_edit)
 bp.add_app_template_global(edit_deadline)
-bp.add_app_template_global(display_time, "site_time")
+
+
+def reader_time(moment: datetime, timezone: str) -> str:
+    """A time as the reader's page writes it: the site's zone, the page's language."""
+    locale = get_locale() if has_request_context() else None
+    return display_time(moment, timezone, str(locale or "en"))
+
+
+bp.add_app_template_global(reader_time, "site_time")
 
 
 @bp.app_template_global()
