@@ -307,3 +307,41 @@ def test_405_keeps_its_allow_header(client, demo):
     assert response.status_code == 405
     assert {"GET", "POST"} <= {m.strip() for m in response.headers["Allow"].split(",")}
     assert response.get_json()["error"] == "method_not_allowed"
+
+
+def test_an_api_post_may_ask_for_replies_by_mail(app, client, demo):
+    import sqlalchemy as sa
+
+    from moderation.extensions import db
+    from moderation.models import Comment, OutboxMessage
+
+    asked = client.post(
+        demo.api,
+        json={
+            "handle": "Ann",
+            "body": "Tell me when someone answers.",
+            "email": "ann@example.org",
+            "notify_replies": True,
+        },
+    )
+    assert asked.status_code == 201
+    with app.app_context():
+        comment = db.session.get(Comment, asked.get_json()["id"])
+        assert comment.notify_replies is True
+        topics = db.session.scalars(sa.select(OutboxMessage.topic)).all()
+        assert "confirm" in topics  # the address is confirmed first
+    no_email = client.post(
+        demo.api, json={"handle": "Bo", "body": "No address.", "notify_replies": True}
+    )
+    assert no_email.status_code == 422
+    assert "email" in no_email.get_json()["fields"]
+    not_bool = client.post(
+        demo.api,
+        json={
+            "handle": "Cy",
+            "body": "Yes please.",
+            "email": "c@example.org",
+            "notify_replies": "yes",
+        },
+    )
+    assert not_bool.status_code == 422

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from ..clients import network_key
 from ..errors import InvalidInput
@@ -161,6 +162,17 @@ def post_comment(site: str, key: str) -> ResponseReturnValue:
         handle_max=current_app.config["HANDLE_MAX_LENGTH"],
         idempotency_key=idempotency_key,
     )
+    notify = payload.get("notify_replies", False)
+    if not isinstance(notify, bool):
+        raise InvalidInput(
+            "notify_replies must be true or false.",
+            {"notify_replies": ["Must be true or false."]},
+        )
+    if notify and new.email is None:
+        # The same rule and words as the iframe's form.
+        message = _("Give your email to get replies by email.")
+        raise InvalidInput(message, {"email": [message]})
+    new = replace(new, notify_replies=notify)
     if token is not None:
         # A browser's key: its form token with what it posts (signing.py).
         new = replace(
