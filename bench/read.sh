@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Read-path benchmark, run by hand (not part of the suite):
 #   (a) the thread page of a 200-comment thread (the embed_url the API returns),
-#   (b) a hello-world Flask app (bench/hello.py),
+#   (b) a hello-world Flask app (bench/hello.py), and (b') the very bytes of (a)
+#       from a bare Flask view in it,
 #   (c) Isso 0.14 serving the same 200 comments (GET /?uri=/path),
 # each served in turn by gunicorn with deploy/gunicorn.conf.py (same worker class,
 # workers and threads for all three), loaded by wrk from this machine.
@@ -120,9 +121,12 @@ measure api "$API/comments"
 stop_server
 
 # --- (b) hello world under the same settings ------------------------------------
-start hello "$VENV/bin/gunicorn" --chdir "$ROOT/bench" hello:app
+BENCH_PAGE="$OUT/service.body" start hello "$VENV/bin/gunicorn" --chdir "$ROOT/bench" hello:app
 echo "(b) hello world: http://127.0.0.1:$PORT/"
 measure hello "http://127.0.0.1:$PORT/"
+# The same bytes as (a), from a bare Flask view: issue 15's reference.
+echo "(b') the thread page's bytes from a bare Flask view: http://127.0.0.1:$PORT/page"
+measure bare "http://127.0.0.1:$PORT/page"
 stop_server
 
 # --- (c) Isso 0.14: its own SQLite database, the same comments ------------------
@@ -184,13 +188,14 @@ def shown(name):
         return f"{count(data['replies'])} comments (JSON)"
     if name == "api":
         return f"{len(json.loads(body)['comments'])} comments (JSON)"
-    if name == "service":
+    if name in ("service", "bare"):
         marker = 'class="comment"'
         return f"{body.count(marker)} comments (HTML)"
     return "text"
 
 rows = {
     "service": "(a) thread page",
+    "bare": "(b') the same bytes, bare Flask view",
     "hello": "(b) hello world",
     "isso": "(c) isso 0.14",
     "api": "(a') comments API, JSON",
@@ -219,8 +224,10 @@ for name, label in rows.items():
         f"| {shown(name)} |"
     )
 a, b, c = (results[n]["rps"] for n in ("service", "hello", "isso"))
+same = results["bare"]["rps"]
 print()
-print(f"(a)/(b) = {a / b:.2f}  (target >= 0.5)" if b else "(b) answered nothing")
+print(f"(a)/(b') = {a / same:.2f}  (target >= 0.8)" if same else "(b') answered nothing")
+print(f"(a)/(b) = {a / b:.2f}" if b else "(b) answered nothing")
 print(f"(a)/(c) = {a / c:.1f}x  (target >= 50x)" if c else "(c) answered nothing")
 for name, r in results.items():
     if r["socket"]:

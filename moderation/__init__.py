@@ -102,6 +102,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import notify
 
     notify.init_app(app)
+    from .reader import fastpath
+
+    fastpath.install(app)  # outermost: a repeated shared page never enters Flask
     if app.config["IN_PROCESS_WORKER"]:
         from .services.worker import InProcessWorker
 

@@ -85,6 +85,9 @@ class Defaults:
     READ_LOOKUP_TTL = 1.0
     READ_CACHE_ENTRIES = 2000  # in-memory cache only
     READ_CACHE_PREFIX = "moderation:read:"
+    # The fast path (reader/fastpath.py): each web process answers a repeated
+    # shared thread page from memory, before Flask, within this many bytes.
+    READ_FASTPATH_BYTES = 32 * 1024 * 1024
 
     # Live threads (reader/live.py): an open page is told of new comments. A
     # request waits up to LIVE_WAIT_SECONDS for a change, looking every

@@ -19,6 +19,7 @@ from ..models import Comment, CommentStatus, Thread
 from ..origins import check_origin, is_browser
 from ..reader import cache as readcache
 from ..reader.counts import allowed_cors_origin, published_counts, thread_keys
+from ..reader.fastpath import mark_shared
 from ..reader.limits import post_limits
 from ..services.comments import (
     RESPONSE_STATUS,
@@ -138,6 +139,7 @@ def comments(site: str, key: str) -> ResponseReturnValue:
             }
         )
 
+    mark_shared(site, key, ref)  # the same request again: from memory
     return readcache.serve(cache_key, render, "application/json", {})
 
 

@@ -31,6 +31,7 @@ from ..origins import (
     site_origins,
 )
 from ..reader import cache as readcache
+from ..reader.fastpath import mark_shared
 from ..reader.first_view import thread_for_view
 from ..reader.limits import (
     post_limits_answering,
@@ -216,6 +217,9 @@ def _shared_page(site: str, key: str) -> Response:
         thread = db.session.get(Thread, ref.thread_id)
         assert thread is not None  # lookup() just found it
         return _render(thread, view, origin, fragment=fragment)
+
+    # The same request again, at the same revisions, is answered from memory.
+    mark_shared(site, key, ref)
 
     return readcache.serve(
         cache_key,
