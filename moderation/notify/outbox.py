@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -50,7 +49,7 @@ from ..models import (
     utcnow,
 )
 from . import subscriptions
-from .transport import SendError, Transport, transport_for
+from .transport import SendError, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -225,15 +224,8 @@ class Delivered:
 
 
 def transport() -> Transport:
-    """This app's mail transport (built once per app)."""
-    app = current_app
-    found = app.extensions.get("mail_transport")
-    if found is None:
-        directory = Path(app.config.get("MAIL_DIR") or Path(app.instance_path) / "mail")
-        found = transport_for(
-            app.config.get("MAIL_URL"), directory, app.config["MAIL_TIMEOUT"]
-        )
-        app.extensions["mail_transport"] = found
+    """This app's mail transport, built and checked once by notify.init_app."""
+    found: Transport = current_app.extensions["mail_transport"]
     return found
 
 

@@ -275,6 +275,26 @@ def queued_since(comment: Comment, current: CommentStatus) -> datetime | None:
     return comment.queued_at or first_open
 
 
+def _compare_and_set(
+    comment: Comment,
+    current: CommentStatus,
+    moderator: Moderator,
+    now: datetime,
+    **values: object,
+) -> bool:
+    """Write `values` only if the comment is still `current` and under no one
+    else's live claim; a move also ends the claim. False: someone was first."""
+    return changed_one(
+        sa.update(Comment)
+        .where(
+            Comment.id == comment.id,
+            Comment.status == current,
+            _claim_allows(moderator, now),
+        )
+        .values(updated_at=now, review_moderator_id=None, review_until=None, **values)
+    )
+
+
 def _refuse_if_stale(comment: Comment, expected: CommentStatus | None) -> None:
     """The moderator's page showed another status: they must see it as it is."""
     current = comment.status
@@ -304,22 +324,15 @@ def decide(
     queued_at = queued_since(comment, current)
     # Compare-and-set: of two moderators deciding at once, one wins, one is told.
     # A decision also ends the claim on the comment (anyone's, once expired).
-    moved = changed_one(
-        sa.update(Comment)
-        .where(
-            Comment.id == comment.id,
-            Comment.status == current,
-            _claim_allows(moderator, now),
-        )
-        .values(
-            status=to_status,
-            updated_at=now,
-            review_moderator_id=None,
-            review_until=None,
-            # Held again (a re-hold or a reopen): it waits from now. Any other
-            # move takes it out of every queue (its reports are resolved below).
-            queued_at=now if to_status is CommentStatus.HELD else None,
-        )
+    moved = _compare_and_set(
+        comment,
+        current,
+        moderator,
+        now,
+        status=to_status,
+        # Held again (a re-hold or a reopen): it waits from now. Any other
+        # move takes it out of every queue (its reports are resolved below).
+        queued_at=now if to_status is CommentStatus.HELD else None,
     )
     if not moved:
         db.session.rollback()
@@ -419,20 +432,7 @@ def keep(
     queued_at = queued_since(comment, current)
     # The same compare-and-set as decide(): the comment must still be published
     # and not under another's live claim; the status stays, the claim ends.
-    moved = changed_one(
-        sa.update(Comment)
-        .where(
-            Comment.id == comment.id,
-            Comment.status == current,
-            _claim_allows(moderator, now),
-        )
-        .values(
-            updated_at=now,
-            review_moderator_id=None,
-            review_until=None,
-            queued_at=None,
-        )
-    )
+    moved = _compare_and_set(comment, current, moderator, now, queued_at=None)
     resolved = _resolve_reports(comment.id, now) if moved else 0
     if not resolved:
         # Decided, claimed, or its reports dismissed by someone else meanwhile.
